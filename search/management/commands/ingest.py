@@ -1,0 +1,57 @@
+"""python manage.py ingest PATH... : store IMR letters from files, folders and zip archives."""
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from search.ingest import ingest_paths
+
+
+class Command(BaseCommand):
+    help = (
+        "Ingest IMR final determination letters (.pdf, .txt, folders, .zip). Exit code 0 when "
+        "every file was stored or already present, 1 when any file was rejected, 2 on usage errors."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="+", help="letter files, folders or zip archives")
+        parser.add_argument(
+            "--json", dest="as_json", action="store_true", help="print one JSON report on stdout and nothing else"
+        )
+        parser.add_argument(
+            "--no-progress", action="store_true", help="no progress bar even on a terminal"
+        )
+
+    def run_from_argv(self, argv):
+        # argparse exits with 2 on usage errors already; keep CommandError at 2 as well.
+        try:
+            super().run_from_argv(argv)
+        except CommandError as exc:
+            self.stderr.write(f"ingest: {exc}")
+            sys.exit(2)
+
+    def handle(self, *args, paths, as_json=False, no_progress=False, **options):
+        show_progress = not as_json and not no_progress and sys.stderr.isatty()
+        report = ingest_paths(paths, progress=_progress_bar if show_progress else None)
+        if show_progress:
+            sys.stderr.write("\n")
+        if as_json:
+            self.stdout.write(json.dumps(report.as_json(), ensure_ascii=False))
+        else:
+            for rejected in report.rejected:
+                self.stderr.write(f"rejected {rejected['path']}: {rejected['reason']}")
+            self.stdout.write(
+                f"{report.ingested} ingested, {report.unchanged} unchanged, "
+                f"{report.replaced} replaced, {len(report.rejected)} rejected; "
+                f"{report.indexed} letters indexed"
+            )
+        if report.rejected:
+            sys.exit(1)
+
+
+def _progress_bar(done: int, total: int) -> None:
+    width = 30
+    filled = int(width * done / total) if total else width
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} files")
+    sys.stderr.flush()
