@@ -28,9 +28,12 @@ SEARCH_INDEX_DIR = DATA_DIR / "index"
 DEBUG = env_bool("DJANGO_DEBUG")
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    if DEBUG or env_bool("IMR_INSECURE_DEV_KEY", True):
-        # Fine for a laptop; production sets DJANGO_SECRET_KEY (check --deploy says so).
-        SECRET_KEY = "django-insecure-local-development-key-not-for-production"
+    if env_bool("IMR_HTTPS"):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when IMR_HTTPS is on")
+    # Fine for a laptop or CI; a deployment sets DJANGO_SECRET_KEY.
+    SECRET_KEY = "django-insecure-local-development-key-not-for-production"  # noqa: S105
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
@@ -47,6 +50,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves collected static files (and htmx from django-htmx) without a separate web server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -54,6 +59,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "search.middleware.ContentSecurityPolicyMiddleware",
+    "search.middleware.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "imrsite.urls"
@@ -108,7 +115,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "search" / "assets"] if (BASE_DIR / "search" / "assets").exists() else []
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Serve straight from the apps' folders too, so a checkout works before collectstatic has run.
+WHITENOISE_USE_FINDERS = True
+STATICFILES_DIRS = (
+    [BASE_DIR / "search" / "assets"] if (BASE_DIR / "search" / "assets").exists() else []
+)
 
 # Uploaded letters are parsed in memory; cap what one request may carry.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
@@ -119,6 +131,39 @@ IMR_MAX_LETTER_BYTES = int(os.environ.get("IMR_MAX_LETTER_BYTES", 20 * 1024 * 10
 
 # Where the sample letters live (tests and the demo read them; they are never copied in).
 IMR_LETTERS_DIR = Path(os.environ.get("IMR_LETTERS_DIR", BASE_DIR.parent / "shared" / "letters"))
+
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Counters shared by every worker on the host (rate limits, failed logins).
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache" / "throttle"),
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
+}
+# Requests a minute per client on the public pages and API; 0 turns the limit off.
+IMR_RATE_LIMIT = int(os.environ.get("IMR_RATE_LIMIT", 240))
+IMR_LOGIN_ATTEMPTS = int(os.environ.get("IMR_LOGIN_ATTEMPTS", 5))
+# How many proxies in front of the app append to X-Forwarded-For (0: use the socket address).
+IMR_TRUSTED_PROXY_COUNT = int(os.environ.get("IMR_TRUSTED_PROXY_COUNT", 0))
+
+# Security headers for every deployment; the HTTPS-only ones when IMR_HTTPS says it is served so.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+IMR_HTTPS = env_bool("IMR_HTTPS")
+if IMR_HTTPS:
+    SECURE_SSL_REDIRECT = env_bool("IMR_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("IMR_HSTS_SECONDS", 31_536_000))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
 
 LOGGING = {
     "version": 1,

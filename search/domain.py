@@ -60,12 +60,12 @@ class Citation:
 
     @property
     def section_labels(self) -> list[str]:
-        """"MTUS > Chronic Pain > Topical analgesics" for each section or topic."""
+        """ "MTUS > Chronic Pain > Topical analgesics" for each section or topic."""
         return [f"{self.label} > {section}" for section in self.sections]
 
     @property
     def page_labels(self) -> list[str]:
-        """"MTUS Chronic Pain p. 98-99" for each cited page or range."""
+        """ "MTUS Chronic Pain p. 98-99" for each cited page or range."""
         name = f"{self.source} {self.guideline}".strip()
         return [f"{name} p. {page}" for page in self.pages]
 

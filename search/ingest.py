@@ -53,6 +53,14 @@ class IngestReport:
             }
         )
 
+    def merge(self, other: IngestReport) -> None:
+        self.ingested += other.ingested
+        self.unchanged += other.unchanged
+        self.replaced += other.replaced
+        self.rejected.extend(other.rejected)
+        self.letters.extend(other.letters)
+        self.indexed += other.indexed
+
     def as_json(self) -> dict:
         return {
             "ingested": self.ingested,
@@ -127,7 +135,9 @@ def ingest_entry(entry: LetterFile | Rejected, report: IngestReport) -> None:
     report.add(entry.path, status, letter)
 
 
-def store_letter(parsed: domain.ParsedLetter, text: str, source_name: str = "") -> tuple[Letter, str]:
+def store_letter(
+    parsed: domain.ParsedLetter, text: str, source_name: str = ""
+) -> tuple[Letter, str]:
     """Save one parsed letter atomically; returns the letter and ingested/unchanged/replaced."""
     digest = text_hash(text)
     case_number = parsed.header.case_number or None

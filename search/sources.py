@@ -59,7 +59,9 @@ def candidate_files(paths: Iterable[str | Path]) -> list[Path | Rejected]:
     return found
 
 
-def read_candidate(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[LetterFile | Rejected]:
+def read_candidate(
+    path: Path, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Iterator[LetterFile | Rejected]:
     yield from _from_file(path, max_bytes)
 
 
@@ -71,10 +73,14 @@ def _from_file(path: Path, max_bytes: int) -> Iterator[LetterFile | Rejected]:
             yield from _from_zip(path, max_bytes)
             return
         if suffix not in LETTER_SUFFIXES:
-            yield Rejected(str(path), f"unsupported file type {suffix or '(none)'}: use .pdf, .txt or .zip")
+            yield Rejected(
+                str(path), f"unsupported file type {suffix or '(none)'}: use .pdf, .txt or .zip"
+            )
             return
         if size > max_bytes:
-            yield Rejected(str(path), f"file too large ({size:,} bytes; the limit is {max_bytes:,})")
+            yield Rejected(
+                str(path), f"file too large ({size:,} bytes; the limit is {max_bytes:,})"
+            )
             return
         yield LetterFile(str(path), path.read_bytes())
     except OSError as exc:
@@ -105,7 +111,9 @@ def _from_zip(source, max_bytes: int, label: str | None = None) -> Iterator[Lett
                 continue
             suffix = PurePosixPath(info.filename).suffix.lower()
             if suffix not in LETTER_SUFFIXES:
-                yield Rejected(member, f"unsupported file type {suffix or '(none)'}: use .pdf or .txt")
+                yield Rejected(
+                    member, f"unsupported file type {suffix or '(none)'}: use .pdf or .txt"
+                )
                 continue
             if info.file_size > max_bytes:
                 yield Rejected(

@@ -48,3 +48,30 @@ def isolated_search_index(tmp_path_factory, settings):
     """Every test gets its own index folder; the index module reads the setting at call time."""
     settings.SEARCH_INDEX_DIR = tmp_path_factory.mktemp("index")
     return settings.SEARCH_INDEX_DIR
+
+
+@pytest.fixture(autouse=True)
+def unthrottled(settings):
+    """Tests send many requests from one address: no rate limit, counters kept in memory.
+
+    Tests of the limits themselves set IMR_RATE_LIMIT or IMR_LOGIN_ATTEMPTS again.
+    """
+    settings.IMR_RATE_LIMIT = 0
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "d"},
+        "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"},
+    }
+    from django.core.cache import caches
+
+    caches["throttle"].clear()
+
+
+@pytest.fixture(scope="session")
+def sample_texts(letters_dir) -> dict[str, str]:
+    """Clean text of every sample letter, by file name, extracted once per test session."""
+    from search.extract import extract_letter_text
+
+    paths = sorted((letters_dir / "seeds").glob("*.txt")) + sorted(
+        (letters_dir / "pdf").glob("*.pdf")
+    )
+    return {path.name: extract_letter_text(path.read_bytes(), path.name) for path in paths}

@@ -18,4 +18,6 @@ class Command(BaseCommand):
             raise CommandError("say --jsonl: JSON Lines is the export format")
         queryset = letter_queryset().order_by("public_id")
         for letter in queryset.iterator(chunk_size=500):
-            self.stdout.write(json.dumps(letter_as_json(letter), ensure_ascii=False, sort_keys=True))
+            self.stdout.write(
+                json.dumps(letter_as_json(letter), ensure_ascii=False, sort_keys=True)
+            )

@@ -17,7 +17,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", help="letter files, folders or zip archives")
         parser.add_argument(
-            "--json", dest="as_json", action="store_true", help="print one JSON report on stdout and nothing else"
+            "--json",
+            dest="as_json",
+            action="store_true",
+            help="print one JSON report on stdout and nothing else",
         )
         parser.add_argument(
             "--no-progress", action="store_true", help="no progress bar even on a terminal"

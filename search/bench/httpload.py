@@ -1,0 +1,196 @@
+"""The search site under gunicorn, loaded at a fixed rate from this machine only (127.0.0.1).
+
+The load generator is a small open-loop client: request i is sent at t0 + i / rate whether or
+not earlier ones have finished (a closed loop like wrk's would slow down with the server and
+hide queueing), and its latency is counted from that scheduled time. Every run is bounded by a
+request count and a deadline.
+"""
+
+from __future__ import annotations
+
+import http.client
+import signal
+import socket
+import sqlite3
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+from .datadir import child_environment
+from .queries import BenchQuery
+from .stats import process_peak_rss_mb, summarize_ms
+
+HOST = "127.0.0.1"  # never anything but this machine
+REQUEST_TIMEOUT = 15.0
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    port: int
+    workers: int
+
+    def worker_pids(self) -> list[int]:
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            return [int(pid) for pid in path.read_text().split()]
+        except OSError:
+            return []
+
+    def peak_rss_mb(self) -> dict[str, float | None]:
+        peaks = {"master": process_peak_rss_mb(self.process.pid)}
+        for number, pid in enumerate(self.worker_pids(), start=1):
+            peaks[f"worker {number}"] = process_peak_rss_mb(pid)
+        return peaks
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def get(port: int, path: str) -> tuple[int, float]:
+    """One GET on a fresh connection; returns the status and the milliseconds it took."""
+    start = time.perf_counter()
+    connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
+    try:
+        connection.request("GET", path, headers={"Connection": "close"})
+        response = connection.getresponse()
+        response.read()
+        status = response.status
+    except (OSError, http.client.HTTPException):
+        status = 0
+    finally:
+        connection.close()
+    return status, (time.perf_counter() - start) * 1000.0
+
+
+def _server_environment(app_folder: Path) -> dict[str, str]:
+    env = child_environment(app_folder)
+    # All the load comes from one address: a limit far above it keeps the rate limiter's work in
+    # every request (as in production) without answering 429.
+    env["IMR_RATE_LIMIT"] = "1000000"
+    return env
+
+
+def start_gunicorn(app_folder: Path, project_dir: Path, python: str, workers: int) -> Server:
+    port = _free_port()
+    gunicorn = str(Path(python).parent / "gunicorn")
+    process = subprocess.Popen(  # noqa: S603 - fixed argument list, our own binary
+        [gunicorn, "imrsite.wsgi:application", "--workers", str(workers), "--bind",
+         f"{HOST}:{port}", "--timeout", "120", "--log-level", "warning"],
+        cwd=project_dir,
+        env=_server_environment(app_folder),
+    )
+    server = Server(process, port, workers)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}")
+        status, _ = get(port, "/api/search?q=pain")
+        if status:
+            return server
+        time.sleep(0.5)
+    server.stop()
+    raise RuntimeError("gunicorn did not answer within 120 s")
+
+
+def fixed_rate(port: int, paths: list[str], rate: float, seconds: float) -> dict:
+    """GET `paths` in turn at `rate` a second for `seconds`; latency from each scheduled time."""
+    count = int(rate * seconds)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    start = time.perf_counter() + 0.05
+
+    def one(scheduled: float, path: str) -> None:
+        status, _ = get(port, path)
+        elapsed = (time.perf_counter() - scheduled) * 1000.0
+        with lock:
+            latencies.append(elapsed)
+            statuses[status] = statuses.get(status, 0) + 1
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        for number in range(count):
+            scheduled = start + number / rate
+            delay = scheduled - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(one, scheduled, paths[number % len(paths)])
+    summary = summarize_ms(latencies)
+    summary.update(
+        {
+            "rate": rate,
+            "seconds": seconds,
+            "statuses": {str(k): v for k, v in sorted(statuses.items())},
+            "achieved_rate": count / max(1e-9, time.perf_counter() - start),
+        }
+    )
+    return summary
+
+
+def search_path(base: str, query: BenchQuery) -> str:
+    pairs = [(name, value) for name, values in query.params().items() for value in values]
+    return f"{base}?{urlencode(pairs)}" if pairs else base
+
+
+def sample_letter_ids(database: Path, count: int = 200) -> list[str]:
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        rows = connection.execute(
+            "SELECT public_id FROM search_letter ORDER BY (id * 7919) % 10007 LIMIT ?", (count,)
+        ).fetchall()
+    finally:
+        connection.close()
+    return [row[0] for row in rows]
+
+
+def run_load(
+    app_folder: Path,
+    project_dir: Path,
+    python: str,
+    queries: list[BenchQuery],
+    *,
+    workers: int = 2,
+    rate: float = 20.0,
+    seconds: float = 30.0,
+) -> dict:
+    server = start_gunicorn(app_folder, project_dir, python, workers)
+    try:
+        # Which pages exist in this build: the HTML pages if they answer, else the JSON API.
+        letter_ids = sample_letter_ids(Path(app_folder) / "imr.sqlite3")
+        search_base = "/" if get(server.port, "/?q=pain")[0] == 200 else "/api/search"
+        letter_pattern = "/letters/{}/"
+        if get(server.port, letter_pattern.format(letter_ids[0]))[0] != 200:
+            letter_pattern = "/api/letters/{}"
+        # Warm both workers (opening the index is the cold start measured in-process).
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(lambda _: get(server.port, search_path(search_base, queries[0])),
+                          range(workers * 4)))
+        search_paths = [search_path(search_base, q) for q in queries]
+        letter_paths = [letter_pattern.format(i) for i in letter_ids]
+        results = {
+            "workers": workers,
+            "search_url": search_base,
+            "letter_url": letter_pattern,
+            "search": fixed_rate(server.port, search_paths, rate, seconds),
+            "letter": fixed_rate(server.port, letter_paths, rate, seconds),
+        }
+        results["peak_rss_mb"] = server.peak_rss_mb()
+        return results
+    finally:
+        server.stop()

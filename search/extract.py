@@ -1,0 +1,223 @@
+"""Turn an uploaded letter (PDF or text file) into clean text for the letter parser.
+
+Three steps, each usable alone: `extract_pdf_text` or `decode_text` get the raw text out,
+`clean_text` repairs what PDF-to-text conversion does to it (mojibake, double spacing, page
+breaks), and `extract_letter_text` picks the right path for a file.
+
+PDF metadata is never read: the posted letters carry a personal author name there.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+
+import ftfy
+from pypdf import PasswordType, PdfReader
+
+PAGE_BREAK = "\f"
+
+# How much of a decoded file may be control characters before it counts as binary.
+MAX_CONTROL_CHAR_RATIO = 0.05
+
+# Line ends that close a sentence or a labelled field; a page ending anywhere else is
+# continued on the next page, so the blank lines at that page break are not a paragraph break.
+_ENDS_BLOCK = re.compile(r"""[.!?:;]["'”’)\]]*$""")
+# Page furniture some PDF producers put at the top or bottom of a page.
+_PAGE_NUMBER_LINE = re.compile(r"^\s*(?:page\s+\d+(?:\s+of\s+\d+)?|-\s*\d+\s*-|\d{1,3})\s*$", re.I)
+_ODD_SPACES = re.compile(r"[\u00a0\u2007\u202f\u2000-\u200a\u3000\t]")
+_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+_FORM_FEED = re.compile(r"\n?[ ]*\f([ ]*\n)?")
+
+
+class ExtractionError(ValueError):
+    """The file's text could not be extracted; `reason` is a sentence for the user."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def extract_pdf_text(data: bytes) -> str:
+    """The text of every page, pages joined with a form feed. Metadata is never touched."""
+    # pypdf raises dozens of exception types on damaged files and warns on odd ones; either
+    # way the answer for the user is the same, so all of them become an ExtractionError.
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted:
+                # Posted letters are encrypted with an empty password; anything else is locked.
+                if reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+                    raise ExtractionError("The PDF is protected by a password.")
+            pages = [page.extract_text() or "" for page in reader.pages]
+    except ExtractionError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - see above
+        raise ExtractionError(
+            f"The PDF is damaged or incomplete and could not be read ({type(exc).__name__})."
+        ) from exc
+    text = PAGE_BREAK.join(pages)
+    if not text.strip():
+        raise ExtractionError(
+            "The PDF has no text layer (it is probably a scanned image); "
+            "upload a PDF with selectable text."
+        )
+    return text
+
+
+def decode_text(data: bytes) -> str:
+    """Decode a text file: UTF-8 (with or without BOM), else Windows-1252, else Latin-1."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ExtractionError("This is not a text file.") from exc
+    if b"\x00" in data:
+        raise ExtractionError("This is not a text file.")
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    if _looks_binary(text):
+        raise ExtractionError("This is not a text file.")
+    return text
+
+
+def _looks_binary(text: str) -> bool:
+    if not text:
+        return False
+    control = sum(1 for ch in text if not ch.isprintable() and ch not in "\n\r\t\f")
+    return control / len(text) > MAX_CONTROL_CHAR_RATIO
+
+
+def clean_text(text: str) -> str:
+    """Repair extracted letter text so that lines and blank lines mean what they look like.
+
+    - mojibake is repaired (``Â§Â§`` becomes ``§§``); HTML entities and quotes are left as
+      written, the text is never interpreted as markup;
+    - line endings become ``\\n``; non-breaking and other odd spaces become plain spaces;
+    - text where nearly every line is followed by one empty line (some text exports of the
+      letters) loses that double spacing; a whitespace-only line, which those exports use
+      between sections, stays as a paragraph break;
+    - trailing spaces go; several blank lines become one;
+    - page breaks (form feeds) go, with page-number lines next to them, and the blank lines
+      around a break go too when the page ended mid-sentence, so a heading or paragraph that
+      runs over a page stays in one piece.
+
+    Leading spaces and hard line wraps are kept: the parser unwraps paragraphs itself.
+    """
+    text = ftfy.fix_text(text, unescape_html=False, uncurl_quotes=False)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _ODD_SPACES.sub(" ", text)
+    text = _INVISIBLE.sub("", text)
+    # A form feed becomes a line of its own, whether or not the page ended with a newline; a
+    # page that starts with a whitespace-only line starts with a blank line.
+    text = _FORM_FEED.sub(lambda m: "\n\f\n\n" if m.group(1) else "\n\f\n", text)
+    lines = text.rstrip().split("\n")
+    if _is_double_spaced(lines):
+        lines = _undo_double_spacing(lines)
+    lines = _join_pages(lines)
+    text = "\n".join(line.rstrip() for line in lines)
+    return _BLANK_RUNS.sub("\n\n", text).strip("\n")
+
+
+def _is_double_spaced(lines: list[str]) -> bool:
+    """True when nearly every non-empty line is followed by exactly one empty line."""
+    content = 0
+    followed_by_one_empty = 0
+    for index, line in enumerate(lines):
+        if line == "" or line == PAGE_BREAK:
+            continue
+        content += 1
+        after = lines[index + 1 : index + 3]
+        if not after or (after[0] == "" and (len(after) < 2 or after[1] != "")):
+            followed_by_one_empty += 1
+    return content >= 4 and followed_by_one_empty >= 0.8 * content
+
+
+def _undo_double_spacing(lines: list[str]) -> list[str]:
+    kept: list[str] = []
+    previous = ""
+    for line in lines:
+        # Drop the one empty line that follows every real line; keep any further ones.
+        if line == "" and previous not in ("", PAGE_BREAK):
+            previous = "\x00"  # the next empty line, if any, is a real one
+            continue
+        kept.append(line)
+        previous = line
+    return kept
+
+
+def _join_pages(lines: list[str]) -> list[str]:
+    if PAGE_BREAK not in lines:
+        return lines
+    pages: list[list[str]] = [[]]
+    for line in lines:
+        if line == PAGE_BREAK:
+            pages.append([])
+        else:
+            pages[-1].append(line)
+    joined: list[str] = []
+    for page in pages:
+        page = _strip_page_furniture(page)
+        if joined and page:
+            last = _last_content_line(joined)
+            first = _first_content_line(page)
+            if last is not None and first is not None and not _ENDS_BLOCK.search(last.rstrip()):
+                # The page ended mid-sentence: glue the next page's text on directly.
+                while joined and not joined[-1].strip():
+                    joined.pop()
+                page = page[first:]
+        joined.extend(page)
+    return joined
+
+
+def _strip_page_furniture(page: list[str]) -> list[str]:
+    """Drop page-number lines at the top and bottom of one page."""
+    start, end = 0, len(page)
+    while start < end and (not page[start].strip() or _PAGE_NUMBER_LINE.match(page[start])):
+        if _PAGE_NUMBER_LINE.match(page[start]):
+            del page[start]
+            end -= 1
+            continue
+        start += 1
+    while end > start and (not page[end - 1].strip() or _PAGE_NUMBER_LINE.match(page[end - 1])):
+        if _PAGE_NUMBER_LINE.match(page[end - 1]):
+            del page[end - 1]
+        end -= 1
+    return page
+
+
+def _last_content_line(lines: list[str]) -> str | None:
+    for line in reversed(lines):
+        if line.strip():
+            return line
+    return None
+
+
+def _first_content_line(lines: list[str]) -> int | None:
+    for index, line in enumerate(lines):
+        if line.strip():
+            return index
+    return None
+
+
+def extract_letter_text(data: bytes, filename: str) -> str:
+    """Clean text of an uploaded letter; the ``%PDF`` signature wins over the file name."""
+    if not data or not data.strip():
+        raise ExtractionError("The file is empty.")
+    if b"%PDF-" in data[:1024]:
+        raw = extract_pdf_text(data)
+    elif filename.lower().endswith(".pdf"):
+        raise ExtractionError("The file is named .pdf but is not a PDF.")
+    else:
+        raw = decode_text(data)
+    text = clean_text(raw)
+    if not text.strip():
+        raise ExtractionError("The file contains no text.")
+    return text

@@ -1,0 +1,624 @@
+"""The Whoosh search index: schema, generations, writers and a cached searcher per index folder.
+
+This is the only module that imports whoosh. The index is derived from the database and can be
+rebuilt at any time (`search.indexing.rebuild_index`).
+
+Layout on disk, under settings.SEARCH_INDEX_DIR (read at call time, so tests can point it at a
+fresh folder):
+
+    CURRENT          names the live generation; replaced atomically with os.replace
+    g-<stamp>/       one complete Whoosh index per generation
+
+A rebuild fills a new generation beside the live one and then switches CURRENT, so searches keep
+answering throughout; generations older than the previous one are removed afterwards (the
+previous one is kept for readers in other processes that still have it open).
+
+One Whoosh document per disputed item. Facet fields hold whole labels as single terms (their
+analyzer splits only on FACET_SEPARATOR), so a filter is an exact `Term` and facet counting can
+read each value's posting list once per searcher generation (see `IndexSnapshot`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from whoosh import fields, index, query
+from whoosh.analysis import RegexTokenizer, StemmingAnalyzer
+from whoosh.collectors import TimeLimit, TopCollector, WrappingCollector
+from whoosh.idsets import DocIdSet
+from whoosh.index import EmptyIndexError, LockError
+from whoosh.lang.porter import stem as _stem
+
+SCHEMA_VERSION = 1
+POINTER_NAME = "CURRENT"
+FACET_SEPARATOR = "\x1f"
+WRITER_TIMEOUT_SECONDS = 60.0
+OPEN_RETRIES = 8
+
+# Names of the facet fields; searching.py maps request parameters onto them.
+FACET_FIELDS = (
+    "outcome",
+    "specialty",
+    "source",
+    "guideline",
+    "section",
+    "page_cited",
+    "category",
+    "year",
+    "priority",
+)
+# Fields a user may name in a query ("request:mri").
+TEXT_FIELDS = ("text", "request", "rationale", "summary", "guideline_text")
+
+# Stemming so "injections" finds "injection"; minsize 1 keeps the "h" of "H-wave" and the "d" of
+# "vitamin D" so phrases over them still work.
+TEXT_ANALYZER = StemmingAnalyzer(minsize=1)
+FACET_ANALYZER = RegexTokenizer(r"[^\x1f]+")
+
+
+class IndexUnavailable(Exception):
+    """The index cannot be searched as it is (missing, or built by another schema version)."""
+
+
+class RebuildNeeded(IndexUnavailable):
+    pass
+
+
+def build_schema() -> fields.Schema:
+    def facet() -> fields.FieldType:
+        return fields.KEYWORD(stored=False, lowercase=False, scorable=False, commas=False)
+
+    schema = fields.Schema(
+        # Sortable (a column) so check_index can list every id without loading stored fields.
+        id=fields.ID(stored=True, unique=True, sortable=True),
+        letter_id=fields.ID(stored=True, sortable=True),
+        # Case number forms ("cm16-0213037", "cm160213037"): queried by `case:` and by lookups.
+        case=fields.KEYWORD(lowercase=True, scorable=False),
+        ordinal=fields.NUMERIC(stored=True),
+        decision_day=fields.NUMERIC(sortable=True),  # date.toordinal(); 0 when unknown
+        request=fields.TEXT(analyzer=TEXT_ANALYZER, stored=True, field_boost=3.0, chars=True),
+        rationale=fields.TEXT(analyzer=TEXT_ANALYZER, stored=True, chars=True),
+        summary=fields.TEXT(analyzer=TEXT_ANALYZER),
+        guideline_text=fields.TEXT(analyzer=TEXT_ANALYZER),
+        # Everything above in one field: the default search parses against it alone.
+        text=fields.TEXT(analyzer=TEXT_ANALYZER),
+        synthetic=fields.BOOLEAN(),
+        # What a hit shows without touching the database.
+        hit=fields.STORED(),
+        **{name: facet() for name in FACET_FIELDS},
+    )
+    for name in FACET_FIELDS:
+        schema[name].analyzer = FACET_ANALYZER
+    schema["case"].analyzer = FACET_ANALYZER
+    return schema
+
+
+def join_facet_values(values) -> str:
+    return FACET_SEPARATOR.join(v.replace(FACET_SEPARATOR, " ") for v in values if v)
+
+
+# ---------------------------------------------------------------------------------------------
+# Generations and the pointer file
+
+
+def index_root() -> Path:
+    return Path(settings.SEARCH_INDEX_DIR)
+
+
+def _pointer_path(root: Path) -> Path:
+    return root / POINTER_NAME
+
+
+def current_generation(root: Path | None = None) -> str | None:
+    root = root or index_root()
+    try:
+        name = _pointer_path(root).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return name or None
+
+
+def _write_pointer(root: Path, generation: str) -> None:
+    tmp = root / f".{POINTER_NAME}.{uuid.uuid4().hex}.tmp"
+    tmp.write_text(generation, encoding="utf-8")
+    os.replace(tmp, _pointer_path(root))
+
+
+def _new_generation_name() -> str:
+    return f"g-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+
+
+@contextlib.contextmanager
+def _root_lock(root: Path) -> Iterator[None]:
+    """Serialises creating and switching generations across processes."""
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root / ".generation.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _create_generation(root: Path) -> tuple[str, index.Index]:
+    name = _new_generation_name()
+    path = root / name
+    path.mkdir(parents=True)
+    ix = index.create_in(str(path), build_schema())
+    # The version travels inside the index, so a stale folder can be recognised on open.
+    with ix.writer() as writer:
+        writer.add_document(id="__schema__", hit={"schema_version": SCHEMA_VERSION})
+    return name, ix
+
+
+def open_or_create() -> tuple[str, index.Index]:
+    """The live generation, creating an empty index on first use."""
+    root = index_root()
+    generation = current_generation(root)
+    if generation and (root / generation).is_dir():
+        return generation, _open_with_retry(root / generation)
+    with _root_lock(root):
+        generation = current_generation(root)
+        if generation and (root / generation).is_dir():
+            return generation, _open_with_retry(root / generation)
+        generation, ix = _create_generation(root)
+        _write_pointer(root, generation)
+        return generation, ix
+
+
+def _open_with_retry(path: Path) -> index.Index:
+    for attempt in range(OPEN_RETRIES):
+        try:
+            return index.open_dir(str(path))
+        except (FileNotFoundError, EmptyIndexError):
+            # A writer was replacing the table of contents; the next attempt sees the new one.
+            if attempt == OPEN_RETRIES - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def schema_version_of(ix: index.Index) -> int | None:
+    with ix.searcher() as searcher:
+        docnum = searcher.document_number(id="__schema__")
+        if docnum is None:
+            return None
+        return (searcher.stored_fields(docnum).get("hit") or {}).get("schema_version")
+
+
+def check_schema(ix: index.Index) -> None:
+    version = schema_version_of(ix)
+    if version != SCHEMA_VERSION:
+        raise RebuildNeeded(
+            f"the search index was built with schema version {version}, this code needs "
+            f"{SCHEMA_VERSION}: run `python manage.py rebuild_index`"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+@contextlib.contextmanager
+def live_writer() -> Iterator:
+    """A writer on the live generation; a second writer waits for the first instead of failing.
+
+    If a rebuild switched generations while this one waited for the lock, it moves to the new
+    generation so no update lands in an index that is about to be dropped.
+    """
+    root = index_root()
+    for _ in range(5):
+        generation, ix = open_or_create()
+        check_schema(ix)
+        try:
+            writer = ix.writer(timeout=WRITER_TIMEOUT_SECONDS, delay=0.05)
+        except LockError as exc:
+            raise IndexUnavailable("the search index is locked by another writer") from exc
+        if current_generation(root) != generation:
+            writer.cancel()
+            continue
+        try:
+            yield writer
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        return
+    raise IndexUnavailable("the search index kept changing generation; try again")
+
+
+def build_generation(fill: Callable[[object], None], *, on_switch: Callable | None = None) -> str:
+    """Fill a fresh generation with `fill(writer)`, then make it the live one.
+
+    While the pointer switches, the live generation's write lock is held so no incremental
+    update is half-way into the old generation; `on_switch` runs right after the switch (still
+    under that lock is not needed: callers re-apply recent changes through `live_writer`).
+    """
+    root = index_root()
+    root.mkdir(parents=True, exist_ok=True)
+    name = _new_generation_name()
+    path = root / name
+    path.mkdir()
+    ix = index.create_in(str(path), build_schema())
+    writer = ix.writer(limitmb=256)
+    try:
+        writer.add_document(id="__schema__", hit={"schema_version": SCHEMA_VERSION})
+        fill(writer)
+    except BaseException:
+        writer.cancel()
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    writer.commit(optimize=True)
+    with _root_lock(root):
+        old = current_generation(root)
+        old_lock = None
+        if old and (root / old).is_dir():
+            with contextlib.suppress(Exception):
+                old_ix = index.open_dir(str(root / old))
+                old_lock = old_ix.lock("WRITELOCK")
+                if not _try_acquire(old_lock, WRITER_TIMEOUT_SECONDS):
+                    old_lock = None
+        try:
+            _write_pointer(root, name)
+        finally:
+            if old_lock is not None:
+                old_lock.release()
+    if on_switch:
+        on_switch()
+    cleanup_generations(root)
+    return name
+
+
+def _try_acquire(lock, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        if lock.acquire(blocking=False):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+
+
+def cleanup_generations(root: Path | None = None) -> list[str]:
+    """Remove generations other than the live one and the one just before it.
+
+    The previous generation stays because a reader in another process may still hold it open;
+    it goes at the next switch. Leftover temporary pointer files from killed processes go too.
+    Whoosh's write locks are fcntl locks: the kernel releases them when a writer dies, so a lock
+    file left behind never blocks anyone.
+    """
+    root = root or index_root()
+    live = current_generation(root)
+    generations = sorted(
+        (p for p in root.glob("g-*") if p.is_dir()), key=lambda p: p.stat().st_mtime
+    )
+    keep = {live}
+    others = [p for p in generations if p.name != live]
+    if others:
+        keep.add(others[-1].name)
+    removed = []
+    for path in generations:
+        if path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    for tmp in root.glob(f".{POINTER_NAME}.*.tmp"):
+        if time.time() - tmp.stat().st_mtime > 60:
+            tmp.unlink(missing_ok=True)
+    return removed
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading: one snapshot per searcher generation
+
+
+class BitsView(DocIdSet):
+    """A document set held as an int's bits, viewed as a set for Whoosh's filtering collector."""
+
+    def __init__(self, bits: int, size: int):
+        self.raw = bits.to_bytes((size >> 3) + 1, "little")
+        self.count = bits.bit_count()
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __contains__(self, docnum) -> bool:
+        index_ = docnum >> 3
+        return index_ < len(self.raw) and bool(self.raw[index_] >> (docnum & 7) & 1)
+
+    def __iter__(self):
+        return iter(docnums_from_bits(int.from_bytes(self.raw, "little")))
+
+    def copy(self):
+        copied = BitsView(0, 0)
+        copied.raw, copied.count = self.raw, self.count
+        return copied
+
+
+def bits_from_docnums(docnums, size: int, deadline: float | None = None) -> tuple[int, bool]:
+    """Document numbers -> a Python int with bit d set for each d; (bits, finished in time)."""
+    packed = bytearray((size >> 3) + 1)
+    finished = True
+    for count, docnum in enumerate(docnums):
+        packed[docnum >> 3] |= 1 << (docnum & 7)
+        if deadline is not None and not count & 4095 and time.monotonic() > deadline:
+            finished = False
+            break
+    return int.from_bytes(packed, "little"), finished
+
+
+def docnums_from_bits(bits: int) -> list[int]:
+    """The set bits of an int, ascending; cost grows with the number of set bits' bytes."""
+    raw = bits.to_bytes((bits.bit_length() >> 3) + 1, "little")
+    out = []
+    append = out.append
+    for byte_index, byte in enumerate(raw):
+        if byte:
+            base = byte_index << 3
+            for bit in _BITS_OF_BYTE[byte]:
+                append(base + bit)
+    return out
+
+
+_BITS_OF_BYTE = [tuple(b for b in range(8) if value >> b & 1) for value in range(256)]
+
+
+class _FilteredTimedCollector(WrappingCollector):
+    """Keeps only allowed documents and stops at a deadline, in one pass.
+
+    Whoosh's FilterCollector and TimeLimitCollector do not nest: the time limit collector
+    iterates its child's matches itself and so bypasses the filter. This also avoids the timer
+    thread and SIGALRM (which only works in the main thread).
+    """
+
+    def __init__(self, child, allow, deadline: float):
+        self.child = child
+        self.allow = allow
+        self.deadline = deadline
+
+    def collect_matches(self):
+        child = self.child
+        allow = self.allow
+        offset = self.offset
+        deadline = self.deadline
+        for seen, sub_docnum in enumerate(child.matches()):
+            if allow is None or (offset + sub_docnum) in allow:
+                child.collect(sub_docnum)
+            if not seen & 511 and time.monotonic() > deadline:
+                raise TimeLimit
+
+
+@dataclass
+class FacetColumn:
+    """Every value of one facet with the bits of the documents that have it."""
+
+    values: list[str]
+    bits: list[int]
+
+
+@dataclass
+class IndexSnapshot:
+    """A searcher and what was derived from it once; replaced when the index changes."""
+
+    generation: str
+    searcher: object
+    size: int  # doc_count_all(): document numbers run from 0 to size - 1
+    live_bits: int
+    total: int
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _facets: dict[str, FacetColumn] = field(default_factory=dict)
+    _newest_first: list[int] | None = None
+    _oldest_first: list[int] | None = None
+    _date_rank: list[int] | None = None
+    cache: OrderedDict = field(default_factory=OrderedDict)
+    cache_size: int = 256
+
+    def facet(self, name: str) -> FacetColumn:
+        column = self._facets.get(name)
+        if column is None:
+            reader = self.searcher.reader()
+            values, bits = [], []
+            for raw in reader.lexicon(name):
+                value = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+                matcher = reader.postings(name, raw)
+                value_bits, _ = bits_from_docnums(matcher.all_ids(), self.size)
+                value_bits &= self.live_bits
+                if value_bits:
+                    values.append(value)
+                    bits.append(value_bits)
+            column = FacetColumn(values, bits)
+            self._facets[name] = column
+        return column
+
+    def value_bits(self, name: str, value: str) -> int:
+        column = self.facet(name)
+        try:
+            return column.bits[column.values.index(value)]
+        except ValueError:
+            return 0
+
+    def newest_first(self) -> list[int]:
+        """Live document numbers by decision date, newest first (ties: index order)."""
+        if self._newest_first is None:
+            reader = self.searcher.reader()
+            days = column_values(reader, "decision_day")
+            live = docnums_from_bits(self.live_bits)
+            self._newest_first = sorted(live, key=lambda d: (-(days[d] or 0), d))
+        return self._newest_first
+
+    def oldest_first(self) -> list[int]:
+        if self._oldest_first is None:
+            self._oldest_first = self.newest_first()[::-1]
+        return self._oldest_first
+
+    def date_rank(self) -> list[int]:
+        """Position of each document number in newest_first() (size + 1 for dead ones)."""
+        if self._date_rank is None:
+            rank = [self.size + 1] * (self.size + 1)
+            for position, docnum in enumerate(self.newest_first()):
+                rank[docnum] = position
+            self._date_rank = rank
+        return self._date_rank
+
+    def docs_bits(self, q, deadline: float | None = None) -> tuple[int, bool]:
+        bits, finished = bits_from_docnums(self.searcher.docs_for_query(q), self.size, deadline)
+        return bits & self.live_bits, finished
+
+    def cached(self, key, compute):
+        with self.lock:
+            if key in self.cache:
+                self.cache.move_to_end(key)
+                return self.cache[key]
+        value = compute()
+        with self.lock:
+            self.cache[key] = value
+            while len(self.cache) > self.cache_size:
+                self.cache.popitem(last=False)
+        return value
+
+    def top_scored(self, q, allowed_bits: int | None, limit: int, timelimit: float):
+        """(docnum, score) of the best `limit` matches of q among `allowed_bits` (None: all).
+
+        Returns (hits, timed_out); on timeout the hits found so far.
+        """
+        top = TopCollector(limit=max(1, limit))
+        allow = BitsView(allowed_bits, self.size) if allowed_bits is not None else None
+        collector = _FilteredTimedCollector(top, allow, time.monotonic() + timelimit)
+        timed_out = False
+        try:
+            self.searcher.search_with_collector(q, collector)
+        except TimeLimit:
+            timed_out = True
+        return [(hit.docnum, hit.score) for hit in top.results()], timed_out
+
+    def stored(self, docnum: int) -> dict:
+        return self.searcher.stored_fields(docnum)
+
+    def key_terms(self, docnums: list[int], fieldname: str, numterms: int):
+        return self.searcher.key_terms(docnums, fieldname, numterms=numterms)
+
+    def key_terms_from_text(self, fieldname: str, text: str, numterms: int):
+        return self.searcher.key_terms_from_text(fieldname, text, numterms=numterms)
+
+    def document_number(self, **kw):
+        return self.searcher.document_number(**kw)
+
+
+_snapshots: dict[str, IndexSnapshot] = {}
+_snapshots_lock = threading.Lock()
+
+
+def snapshot() -> IndexSnapshot:
+    """The cached snapshot of the live index for this settings.SEARCH_INDEX_DIR.
+
+    Cheap when nothing changed (a pointer read and a generation check); otherwise a new searcher
+    is opened, retried while a writer is replacing files, and derived data starts afresh.
+    """
+    root = index_root()
+    key = str(root)
+    with _snapshots_lock:
+        snap = _snapshots.get(key)
+        generation = current_generation(root)
+        if snap is not None and generation == snap.generation:
+            try:
+                if snap.searcher.up_to_date():
+                    return snap
+            except (FileNotFoundError, OSError):
+                pass
+        # The old searcher is not closed here: another thread may be mid-search on it; its files
+        # close when it is garbage collected.
+        fresh = _open_snapshot()
+        _snapshots[key] = fresh
+        return fresh
+
+
+def _open_snapshot() -> IndexSnapshot:
+    last_error: Exception | None = None
+    for attempt in range(OPEN_RETRIES):
+        try:
+            generation, ix = open_or_create()
+            check_schema(ix)
+            searcher = ix.searcher()
+            reader = searcher.reader()
+            size = reader.doc_count_all()
+            live = bytearray((size >> 3) + 1)
+            for docnum in reader.all_doc_ids():
+                live[docnum >> 3] |= 1 << (docnum & 7)
+            live_bits = int.from_bytes(live, "little")
+            schema_doc = searcher.document_number(id="__schema__")
+            if schema_doc is not None:
+                live_bits &= ~(1 << schema_doc)
+            return IndexSnapshot(
+                generation=generation,
+                searcher=searcher,
+                size=size,
+                live_bits=live_bits,
+                total=live_bits.bit_count(),
+            )
+        except RebuildNeeded:
+            raise
+        except (FileNotFoundError, EmptyIndexError, OSError) as exc:
+            last_error = exc
+            time.sleep(0.02 * (attempt + 1))
+    raise IndexUnavailable(f"the search index could not be opened: {last_error}")
+
+
+def forget_snapshots() -> None:
+    with _snapshots_lock:
+        for snap in _snapshots.values():
+            with contextlib.suppress(Exception):
+                snap.searcher.close()
+        _snapshots.clear()
+
+
+def live_ids(snap: IndexSnapshot) -> tuple[set[str], set[str]]:
+    """(item ids, letter ids) of every live document, read from the id columns."""
+    reader = snap.searcher.reader()
+    ids = column_values(reader, "id")
+    letters = column_values(reader, "letter_id")
+    item_ids, letter_ids = set(), set()
+    for docnum in docnums_from_bits(snap.live_bits):
+        if ids[docnum]:
+            item_ids.add(_text(ids[docnum]))
+            letter_ids.add(_text(letters[docnum]))
+    return item_ids, letter_ids
+
+
+def column_values(reader, fieldname: str) -> list:
+    """One value per document number. Whoosh's multi-segment column reader skips segments that
+    lack the column (such as the first one, holding only the schema marker), which would shift
+    every later value, so segments are read one by one."""
+    values: list = []
+    for leaf, offset in reader.leaf_readers():
+        values.extend([None] * (offset - len(values)))
+        values.extend(leaf.column_reader(fieldname))
+    values.extend([None] * (reader.doc_count_all() - len(values)))
+    return values
+
+
+def _text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+def analyze(text: str) -> list[str]:
+    """The indexed tokens of `text` (lower case, stemmed, stop words dropped)."""
+    return [token.text for token in TEXT_ANALYZER(text)]
+
+
+def stem(word: str) -> str:
+    return _stem(word.lower())
+
+
+# Query classes, re-exported so query building elsewhere does not import whoosh itself.
+Q = query

@@ -1,0 +1,336 @@
+"""Keep the search index in step with the database.
+
+The database is the source of truth. `store_letter` raises `Letter.index_pending` in the same
+transaction that stores a letter; `sync_pending` indexes every flagged letter (its items replaced
+together, the whole batch in one commit) and lowers the flag only for the version it indexed, so
+a process that dies between the database and the index, or a letter stored again meanwhile, is
+picked up by the next run. `rebuild_index` builds a new generation from scratch; `check_index`
+compares the two.
+
+Facets come from the IMR reviewer's citations (the basis of the decision); the claims
+administrator's guideline text is searchable but not a facet.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import reduce
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from . import index
+from .models import Citation, Determination, Letter
+
+SYNC_CHUNK_LETTERS = 2000
+REBUILD_CHUNK_LETTERS = 2000
+NO_CITATION_SOURCE = "None"
+
+_LETTER_FIELDS = (
+    "id",
+    "public_id",
+    "case_number",
+    "text_hash",
+    "updated_at",
+    "decision_date",
+    "priority",
+    "specialties",
+    "summary",
+    "synthetic",
+)
+_ITEM_FIELDS = (
+    "id",
+    "letter_id",
+    "ordinal",
+    "heading",
+    "request",
+    "outcome",
+    "original_request",
+    "authorized",
+    "treatment_category",
+    "treatment_subcategory",
+    "claims_administrator_guideline",
+    "imr_guideline",
+    "rationale",
+)
+_CITATION_FIELDS = (
+    "determination_id",
+    "party",
+    "position",
+    "source",
+    "guideline",
+    "sections",
+    "pages",
+)
+
+
+def item_id(public_id: str, ordinal: int) -> str:
+    return f"{public_id}#{ordinal}"
+
+
+def case_number_forms(case_number: str | None) -> list[str]:
+    """ "CM16-0213037" -> ["cm16-0213037", "cm160213037"]: every form a query may normalise to."""
+    if not case_number:
+        return []
+    lowered = case_number.lower()
+    return list(dict.fromkeys([lowered, lowered.replace("-", "")]))
+
+
+def category_values(category: str, subcategory: str) -> list[str]:
+    category = category or "Other"
+    return [category, f"{category} > {subcategory}"] if subcategory else [category]
+
+
+def _labels(citations: list[dict]) -> tuple[list[str], list[str], list[str], list[str]]:
+    sources, guidelines, sections, pages = [], [], [], []
+    for row in citations:
+        source, guideline = row["source"], row["guideline"]
+        label = f"{source} > {guideline}" if guideline else source
+        sources.append(source)
+        guidelines.append(label)
+        sections.extend(f"{label} > {s}" for s in row["sections"] or [])
+        name = f"{source} {guideline}".strip()
+        pages.extend(f"{name} p. {p}" for p in row["pages"] or [])
+    if not sources:
+        sources.append(NO_CITATION_SOURCE)
+    unique = lambda values: list(dict.fromkeys(values))  # noqa: E731
+    return unique(sources), unique(guidelines), unique(sections), unique(pages)
+
+
+def documents_for_letters(letter_rows: list[dict]) -> Iterator[dict]:
+    """Whoosh documents for the given letters (dicts of _LETTER_FIELDS), three queries in all."""
+    by_pk = {row["id"]: row for row in letter_rows}
+    items = list(
+        Determination.objects.filter(letter_id__in=list(by_pk))
+        .order_by("letter_id", "ordinal")
+        .values(*_ITEM_FIELDS)
+    )
+    citations: dict[int, list[dict]] = defaultdict(list)
+    item_pks = [item["id"] for item in items]
+    for start in range(0, len(item_pks), 5000):
+        rows = (
+            Citation.objects.filter(
+                determination_id__in=item_pks[start : start + 5000], party=Citation.IMR
+            )
+            .order_by("determination_id", "position")
+            .values(*_CITATION_FIELDS)
+        )
+        for row in rows.iterator(chunk_size=5000):
+            citations[row["determination_id"]].append(row)
+    for item in items:
+        yield document_for_item(by_pk[item["letter_id"]], item, citations.get(item["id"], []))
+
+
+def document_for_item(letter: dict, item: dict, citations: list[dict]) -> dict:
+    decision_date = letter["decision_date"]
+    sources, guidelines, sections, pages = _labels(citations)
+    categories = category_values(item["treatment_category"], item["treatment_subcategory"])
+    request = item["request"] or item["heading"]
+    guideline_text = "\n".join(
+        t for t in (item["claims_administrator_guideline"], item["imr_guideline"]) if t
+    )
+    text = "\n".join(
+        t
+        for t in (
+            request,
+            item["heading"] if item["heading"] != request else "",
+            item["original_request"],
+            item["rationale"],
+            letter["summary"],
+            guideline_text,
+        )
+        if t
+    )
+    specialties = list(letter["specialties"] or [])
+    return {
+        "id": item_id(letter["public_id"], item["ordinal"]),
+        "letter_id": letter["public_id"],
+        "case": index.join_facet_values(case_number_forms(letter["case_number"])),
+        "ordinal": item["ordinal"],
+        "decision_day": decision_date.toordinal() if decision_date else 0,
+        "request": request,
+        "rationale": item["rationale"],
+        "summary": letter["summary"],
+        "guideline_text": guideline_text,
+        "text": text,
+        "synthetic": bool(letter["synthetic"]),
+        "hit": {
+            "letter_id": letter["public_id"],
+            "case_number": letter["case_number"],
+            "decision_date": decision_date.isoformat() if decision_date else None,
+            "ordinal": item["ordinal"],
+            "outcome": item["outcome"],
+            "specialties": specialties,
+            "guidelines": guidelines,
+            "sections": sections,
+            "category": item["treatment_category"] or "Other",
+            "subcategory": item["treatment_subcategory"],
+        },
+        "outcome": item["outcome"],
+        "specialty": index.join_facet_values(specialties),
+        "source": index.join_facet_values(sources),
+        "guideline": index.join_facet_values(guidelines),
+        "section": index.join_facet_values(sections),
+        "page_cited": index.join_facet_values(pages),
+        "category": index.join_facet_values(categories),
+        "year": str(decision_date.year) if decision_date else "",
+        "priority": letter["priority"] or "",
+    }
+
+
+def _chunks(rows: list, size: int) -> Iterable[list]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def sync_pending() -> int:
+    """Index every letter flagged as pending; returns the number of items written."""
+    written = 0
+    while True:
+        with transaction.atomic():
+            pending = list(
+                Letter.objects.filter(index_pending=True)
+                .order_by("id")
+                .values(*_LETTER_FIELDS)[:SYNC_CHUNK_LETTERS]
+            )
+            if not pending:
+                break
+            documents = list(documents_for_letters(pending))
+        with index.live_writer() as writer:
+            for row in pending:
+                writer.delete_by_term("letter_id", row["public_id"])
+            for document in documents:
+                writer.add_document(**document)
+        written += len(documents)
+        cleared = _clear_flags(pending)
+        if cleared < len(pending) and len(pending) < SYNC_CHUNK_LETTERS:
+            # Some letters changed while being indexed: they stay pending for the next run
+            # rather than looping here while a writer keeps storing them.
+            break
+    _remove_orphans_if_counts_differ()
+    return written
+
+
+def _clear_flags(rows: list[dict]) -> int:
+    """Lower the flag only where the letter is still the version that was indexed."""
+    cleared = 0
+    for batch in _chunks(rows, 200):
+        condition = reduce(
+            operator.or_,
+            (Q(pk=r["id"], text_hash=r["text_hash"], updated_at=r["updated_at"]) for r in batch),
+        )
+        cleared += Letter.objects.filter(condition, index_pending=True).update(index_pending=False)
+    return cleared
+
+
+def _remove_orphans_if_counts_differ() -> int:
+    """Drop documents of letters deleted from the database; only looks when totals disagree."""
+    try:
+        snap = index.snapshot()
+    except index.IndexUnavailable:
+        return 0
+    if snap.total == Determination.objects.count():
+        return 0
+    _, indexed_letters = index.live_ids(snap)
+    known = set(Letter.objects.values_list("public_id", flat=True).iterator(chunk_size=10000))
+    orphans = indexed_letters - known
+    if not orphans:
+        return 0
+    with index.live_writer() as writer:
+        for public_id in orphans:
+            writer.delete_by_term("letter_id", public_id)
+    return len(orphans)
+
+
+def rebuild_index(progress=None) -> int:
+    """Build a new generation from the whole database and switch to it; returns items indexed.
+
+    Letters stored while the rebuild ran are re-applied to the new generation after the switch
+    (they are still flagged, or their `updated_at` is newer than the start).
+    """
+    started = timezone.now()
+    counted = 0
+    snapshot_rows: list[dict] = []
+
+    def fill(writer) -> None:
+        nonlocal counted
+        pks = list(Letter.objects.order_by("id").values_list("id", flat=True))
+        for chunk in _chunks(pks, REBUILD_CHUNK_LETTERS):
+            rows = list(Letter.objects.filter(pk__in=chunk).values(*_LETTER_FIELDS))
+            for document in documents_for_letters(rows):
+                writer.add_document(**document)
+                counted += 1
+            snapshot_rows.extend(rows)
+            if progress:
+                progress(counted)
+
+    index.build_generation(fill)
+    _clear_flags(snapshot_rows)
+    # Re-index what changed during the build, then anything still flagged.
+    Letter.objects.filter(updated_at__gte=started).update(index_pending=True)
+    sync_pending()
+    return counted
+
+
+@dataclass
+class IndexReport:
+    missing_from_index: list[str] = field(default_factory=list)  # item ids in the DB only
+    missing_from_database: list[str] = field(default_factory=list)  # item ids in the index only
+    pending_letters: list[str] = field(default_factory=list)
+    database_items: int = 0
+    index_items: int = 0
+    error: str = ""
+
+    @property
+    def clean(self) -> bool:
+        return not (
+            self.missing_from_index
+            or self.missing_from_database
+            or self.pending_letters
+            or self.error
+        )
+
+    def lines(self, limit: int = 50) -> list[str]:
+        out = [f"database items: {self.database_items}, index items: {self.index_items}"]
+        if self.error:
+            out.append(f"error: {self.error}")
+        for title, values in (
+            ("in the database but not in the index", self.missing_from_index),
+            ("in the index but not in the database", self.missing_from_database),
+            ("letters waiting to be indexed", self.pending_letters),
+        ):
+            if values:
+                out.append(f"{len(values)} {title}:")
+                out.extend(f"  {v}" for v in sorted(values)[:limit])
+                if len(values) > limit:
+                    out.append(f"  ... and {len(values) - limit} more")
+        return out
+
+
+def check_index() -> IndexReport:
+    report = IndexReport()
+    database_ids = {
+        item_id(public_id, ordinal)
+        for public_id, ordinal in Determination.objects.values_list(
+            "letter__public_id", "ordinal"
+        ).iterator(chunk_size=10000)
+    }
+    report.database_items = len(database_ids)
+    report.pending_letters = list(
+        Letter.objects.filter(index_pending=True).values_list("public_id", flat=True)
+    )
+    try:
+        snap = index.snapshot()
+    except index.IndexUnavailable as exc:
+        report.error = str(exc)
+        report.missing_from_index = sorted(database_ids)
+        return report
+    indexed_ids, _ = index.live_ids(snap)
+    report.index_items = len(indexed_ids)
+    report.missing_from_index = sorted(database_ids - indexed_ids)
+    report.missing_from_database = sorted(indexed_ids - database_ids)
+    return report

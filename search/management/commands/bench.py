@@ -1,0 +1,118 @@
+"""`python manage.py bench`: speed of parsing, ingest and search on a synthetic corpus, with peers.
+
+    python manage.py bench --items 100000              # build (or reuse) and measure
+    python manage.py bench --items 10000 --http        # add the gunicorn load test
+    python manage.py bench --items 10000 --no-peers --json
+
+Everything runs in a data folder of its own (default var/bench/items-N-seed-S/), never in the
+site's database or index; see search/bench/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from search.bench import datadir, phases, report
+from search.bench.runner import PEERS, Runner, available_peers
+
+
+class Command(BaseCommand):
+    help = "Benchmark parse, ingest and search on a synthetic corpus, side by side with peers."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--items", type=int, default=100_000,
+                            help="disputed items in the corpus (default 100,000)")
+        parser.add_argument("--letters", type=int, default=0,
+                            help="size the corpus in letters instead of items")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--data-dir", type=Path, default=None,
+                            help="benchmark folder (default var/bench/items-N-seed-S); a corpus "
+                            "built there before with the same size and seed is reused")
+        parser.add_argument("--rebuild", action="store_true", help="build the corpus afresh")
+        parser.add_argument("--peers", default=",".join(PEERS),
+                            help="comma-separated peers to compare: haystack, fts5")
+        parser.add_argument("--no-peers", action="store_true")
+        parser.add_argument("--rounds", type=int, default=5,
+                            help="timed passes over the query set (ours and FTS5)")
+        parser.add_argument("--peer-rounds", type=int, default=2,
+                            help="timed passes for haystack, which is slow at large sizes")
+        parser.add_argument("--no-add", action="store_true",
+                            help="skip adding 1,000 letters to the built index")
+        parser.add_argument("--http", action="store_true",
+                            help="also load gunicorn (2 workers, 127.0.0.1) at 20 requests/s")
+        parser.add_argument("--http-seconds", type=float, default=30.0,
+                            help="seconds of load per page kind (default 30)")
+        parser.add_argument("--sample-letters", type=Path, nargs="?", default=None,
+                            const=Path(settings.IMR_LETTERS_DIR),
+                            help="also time parse and ingest of the sample letters "
+                            "(default folder: IMR_LETTERS_DIR)")
+        parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+        # Used by the parent to run one measured part in a child process.
+        parser.add_argument("--phase", help=argparse.SUPPRESS)
+        parser.add_argument("--phase-out", type=Path, help=argparse.SUPPRESS)
+        parser.add_argument("--engine", help=argparse.SUPPRESS)
+        parser.add_argument("--start", type=int, default=0, help=argparse.SUPPRESS)
+        parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
+        parser.add_argument("--letters-path", type=Path, help=argparse.SUPPRESS)
+
+    def handle(self, *args, **options):
+        if options["phase"]:
+            return self.run_phase(options)
+        items, letters, seed = options["items"], options["letters"], options["seed"]
+        if items <= 0 and letters <= 0:
+            raise CommandError("--items or --letters must be positive")
+        size_key = letters if letters else items
+        data_dir = options["data_dir"] or datadir.default_data_dir(size_key, seed)
+        if letters:
+            data_dir = options["data_dir"] or data_dir.with_name(f"letters-{letters}-seed-{seed}")
+        requested = [] if options["no_peers"] else [
+            p.strip() for p in options["peers"].split(",") if p.strip()
+        ]
+        unknown = sorted(set(requested) - set(PEERS))
+        if unknown:
+            raise CommandError(f"unknown peers: {', '.join(unknown)} (known: {', '.join(PEERS)})")
+        runner = Runner(
+            data_dir=data_dir, items=items if not letters else 0, letters=letters, seed=seed,
+            rounds=options["rounds"], peer_rounds=options["peer_rounds"],
+            log=lambda message: self.stderr.write(message),
+        )
+        results = runner.run(
+            peers=available_peers(requested),
+            http=options["http"],
+            rebuild=options["rebuild"],
+            add=not options["no_add"],
+            sample_letters=options["sample_letters"],
+            http_seconds=options["http_seconds"],
+        )
+        if options["json"]:
+            self.stdout.write(json.dumps(results, indent=2, default=str))
+        else:
+            self.stdout.write(report.render(results))
+
+    def run_phase(self, options) -> None:
+        name = options["phase"]
+        data_dir = Path(options["data_dir"]).resolve()
+        from django.conf import settings as live
+
+        datadir.assert_isolated(Path(live.DATA_DIR))
+        if not str(Path(live.DATA_DIR).resolve()).startswith(str(data_dir)):
+            raise CommandError(f"phase {name}: IMR_DATA_DIR is not inside {data_dir}")
+        peers_folder = datadir.peers_dir(data_dir)
+        if name == "build":
+            result = phases.build(options["items"], options["letters"], options["seed"])
+        elif name == "add":
+            result = phases.add_letters(options["seed"], options["start"], options["count"])
+        elif name == "build-peer":
+            result = phases.build_peer(options["engine"], peers_folder)
+        elif name == "search":
+            result = phases.search(options["engine"], peers_folder, options["rounds"])
+        elif name == "samples":
+            result = phases.sample_letters(options["letters_path"])
+        else:
+            raise CommandError(f"unknown phase {name}")
+        Path(options["phase_out"]).write_text(json.dumps(result, default=str))

@@ -1,0 +1,131 @@
+"""Highlighted passages for search hits.
+
+Safety comes first: the letter text is escaped with html.escape and we add the <mark> tags
+ourselves, so no letter text can become markup; bleach, allowing only `mark`, is the second guard.
+
+Matching is by stem, the way the index matches: every word of the passage source is stemmed and
+compared with the stems of the query's words (prefix* terms compare by prefix).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from functools import lru_cache
+
+import bleach
+
+from .index import analyze, stem
+
+PASSAGE_CHARS = 240
+MAX_PASSAGES = 2
+ELLIPSIS = "\u2026"
+
+_WORD = re.compile(r"\w+", re.U)
+
+
+@lru_cache(maxsize=50000)
+def _stem(word: str) -> str:
+    return stem(word)
+
+
+def highlight_stems(highlight: list[str]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(stems, prefixes) to mark, from the query's words and phrases."""
+    stems: set[str] = set()
+    prefixes: list[str] = []
+    for entry in highlight:
+        if entry.endswith("*"):
+            prefixes.append(entry[:-1].lower())
+        else:
+            stems.update(analyze(entry))
+    return frozenset(stems), tuple(prefixes)
+
+
+def _matches(
+    text: str, stems: frozenset[str], prefixes: tuple[str, ...]
+) -> list[tuple[int, int, str]]:
+    found = []
+    for match in _WORD.finditer(text):
+        word = match.group().lower()
+        key = _stem(word)
+        if key in stems or (prefixes and word.startswith(prefixes)):
+            found.append((match.start(), match.end(), key))
+    return found
+
+
+def _best_windows(matches, text_length: int, count: int) -> list[tuple[int, int]]:
+    """Up to `count` non-overlapping windows holding the most distinct matched words."""
+    windows = []
+    in_window: Counter[str] = Counter()
+    right = 0
+    for left, (start, _, _) in enumerate(matches):
+        stop = start + PASSAGE_CHARS
+        while right < len(matches) and matches[right][0] < stop:
+            in_window[matches[right][2]] += 1
+            right += 1
+        windows.append((len(in_window), right - left, -start, start))
+        key = matches[left][2]
+        in_window[key] -= 1
+        if not in_window[key]:
+            del in_window[key]
+    windows.sort(reverse=True)
+    chosen: list[tuple[int, int]] = []
+    for _, _, _, start in windows:
+        begin = max(0, start - PASSAGE_CHARS // 4)
+        end = min(text_length, begin + PASSAGE_CHARS)
+        if all(end <= b or begin >= e for b, e in chosen):
+            chosen.append((begin, end))
+        if len(chosen) == count:
+            break
+    return sorted(chosen)
+
+
+def _word_bounds(text: str, begin: int, end: int) -> tuple[int, int]:
+    """Move the window edges out of the middle of a word."""
+    while begin > 0 and text[begin - 1].isalnum() and begin > 0:
+        begin -= 1
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return begin, end
+
+
+def _render(text: str, begin: int, end: int, matches) -> str:
+    out = [ELLIPSIS] if begin > 0 else []
+    position = begin
+    for start, stop, _ in matches:
+        if start < begin or stop > end:
+            continue
+        out.append(html.escape(text[position:start]))
+        out.append("<mark>")
+        out.append(html.escape(text[start:stop]))
+        out.append("</mark>")
+        position = stop
+    out.append(html.escape(text[position:end]))
+    if end < len(text):
+        out.append(ELLIPSIS)
+    return "".join(out)
+
+
+def make_snippet(sources: list[str], highlight: list[str], passages: int = MAX_PASSAGES) -> str:
+    """One or two passages from the first source with matches (else the start of the first
+    non-empty source), as safe HTML whose only tag is <mark>."""
+    stems, prefixes = highlight_stems(highlight) if highlight else (frozenset(), ())
+    sources = [" ".join(s.split()) for s in sources if s and s.strip()]
+    if not sources:
+        return ""
+    for text in sources:
+        matches = _matches(text, stems, prefixes) if (stems or prefixes) else []
+        if matches:
+            parts = []
+            for begin, end in _best_windows(matches, len(text), passages):
+                begin, end = _word_bounds(text, begin, end)
+                parts.append(_render(text, begin, end, matches))
+            return sanitize(" ".join(parts))
+    text = sources[0]
+    _, end = _word_bounds(text, 0, min(len(text), PASSAGE_CHARS))
+    return sanitize(_render(text, 0, end, []))
+
+
+def sanitize(markup: str) -> str:
+    return bleach.clean(markup, tags={"mark"}, attributes={}, strip=False)

@@ -1,0 +1,13 @@
+"""The public pages; the JSON API lives in api_urls."""
+
+from django.urls import path
+
+from . import feeds, views
+
+urlpatterns = [
+    path("", views.search_page, name="search"),
+    path("letters/<str:public_id>/", views.letter_detail, name="letter"),
+    path("precedents/", views.precedents, name="precedents"),
+    path("feeds/search/", feeds.SearchFeed(), name="search-feed"),
+    path("export/search.csv", views.search_csv, name="search-csv"),
+]

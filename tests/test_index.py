@@ -1,0 +1,124 @@
+"""The index itself: schema version, generations, writers that wait, the cached searcher."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from search import index
+from search.searching import SearchRequest, run_search
+
+
+def add_item(writer, n: int, text: str = "knee brace") -> None:
+    writer.add_document(
+        id=f"t-{n}#1",
+        letter_id=f"t-{n}",
+        ordinal=1,
+        decision_day=0,
+        request=text,
+        rationale=text,
+        text=text,
+        outcome="upheld",
+        hit={"letter_id": f"t-{n}", "ordinal": 1, "outcome": "upheld"},
+    )
+
+
+def test_open_or_create_writes_a_pointer_and_a_schema_version(settings):
+    generation, ix = index.open_or_create()
+    assert index.current_generation() == generation
+    assert (settings.SEARCH_INDEX_DIR / generation).is_dir()
+    assert index.schema_version_of(ix) == index.SCHEMA_VERSION
+    assert index.open_or_create()[0] == generation
+
+
+def test_schema_mismatch_means_rebuild_needed_not_a_crash(monkeypatch):
+    monkeypatch.setattr(index, "SCHEMA_VERSION", 0)
+    index.open_or_create()
+    monkeypatch.undo()
+    with pytest.raises(index.RebuildNeeded, match="rebuild_index"):
+        index.snapshot()
+    result = run_search(SearchRequest.from_params({"q": ["knee"]}))
+    assert result.total == 0
+    assert "rebuild_index" in result.notice
+
+
+def test_snapshot_is_cached_and_refreshed_when_the_index_changes():
+    with index.live_writer() as writer:
+        add_item(writer, 1)
+    first = index.snapshot()
+    assert first.total == 1
+    assert index.snapshot() is first
+    with index.live_writer() as writer:
+        add_item(writer, 2)
+    second = index.snapshot()
+    assert second is not first and second.total == 2
+
+
+def test_snapshots_are_kept_per_index_folder(settings, tmp_path):
+    with index.live_writer() as writer:
+        add_item(writer, 1)
+    assert index.snapshot().total == 1
+    settings.SEARCH_INDEX_DIR = tmp_path / "other"
+    assert index.snapshot().total == 0
+
+
+def test_a_second_writer_waits_for_the_first():
+    index.open_or_create()
+    holding = threading.Event()
+    errors: list[BaseException] = []
+
+    def first_writer():
+        try:
+            with index.live_writer() as writer:
+                add_item(writer, 1)
+                holding.set()
+                time.sleep(0.5)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    thread = threading.Thread(target=first_writer)
+    thread.start()
+    holding.wait(5)
+    with index.live_writer() as writer:
+        add_item(writer, 2)
+    thread.join()
+    assert not errors
+    assert index.snapshot().total == 2
+
+
+def test_opening_is_retried_when_files_vanish_mid_commit(monkeypatch):
+    index.open_or_create()
+    real_open = index.index.open_dir
+    failures = {"left": 2}
+
+    def flaky(*args, **kwargs):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise FileNotFoundError("segment replaced")
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(index.index, "open_dir", flaky)
+    index.forget_snapshots()
+    assert index.snapshot().total == 0
+    assert failures["left"] == 0
+
+
+def test_build_generation_switches_and_cleans_up_old_ones(settings):
+    names = []
+    for n in range(4):
+        names.append(index.build_generation(lambda writer, n=n: add_item(writer, n)))
+        assert index.current_generation() == names[-1]
+        assert index.snapshot().total == 1
+    remaining = {p.name for p in settings.SEARCH_INDEX_DIR.glob("g-*")}
+    # The live generation and the one before it (readers elsewhere may hold it open).
+    assert remaining == {names[-1], names[-2]}
+
+
+def test_bits_round_trip():
+    docnums = [0, 1, 7, 8, 9, 100, 1023]
+    bits, finished = index.bits_from_docnums(iter(docnums), 1024)
+    assert finished and index.docnums_from_bits(bits) == docnums
+    view = index.BitsView(bits, 1024)
+    assert len(view) == len(docnums) and 100 in view and 99 not in view and 5000 not in view

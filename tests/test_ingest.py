@@ -1,0 +1,261 @@
+"""Ingest through the real path: extraction, parsing, storage, identity and bad files."""
+
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from search.extract import extract_letter_text
+from search.ingest import INGESTED, REPLACED, UNCHANGED, ingest_paths
+from search.models import Citation, Determination, Letter
+from search.synthetic import generate_letters
+from tests.test_sources import make_zip
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def export_lines() -> list[dict]:
+    out = io.StringIO()
+    call_command("export", "--jsonl", stdout=out)
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+@pytest.fixture
+def hostile_folder(tmp_path, pdf_paths):
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "random.pdf").write_bytes(os.urandom(4096))
+    (folder / "random.txt").write_bytes(os.urandom(4096))
+    real = pdf_paths[0].read_bytes()
+    (folder / "truncated.pdf").write_bytes(real[: len(real) // 2])
+    (folder / "prose.txt").write_text("Minutes of the garden club. We discussed roses.\n" * 40)
+    (folder / "page.txt").write_text("<html><body><script>alert(1)</script>Hello</body></html>")
+    from pypdf import PdfWriter
+
+    blank = io.BytesIO()
+    writer = PdfWriter()
+    writer.add_blank_page(width=612, height=792)
+    writer.write(blank)
+    (folder / "scanned.pdf").write_bytes(blank.getvalue())
+    (folder / "climb.zip").write_bytes(make_zip({"../../outside.txt": b"x"}))
+    return folder
+
+
+@pytest.mark.django_db
+def test_every_sample_letter_ingests_without_rejection(letters_dir, pdf_paths, seed_paths):
+    report = ingest_paths([letters_dir / "seeds", letters_dir / "pdf"])
+    assert report.rejected == []
+    assert report.ingested == len(pdf_paths) + len(seed_paths) == Letter.objects.count()
+    assert Letter.objects.filter(index_pending=True).count() == 0
+    # Every posted letter is identified by its case number, which is its file name.
+    assert set(Letter.objects.exclude(case_number=None).values_list("case_number", flat=True)) == {
+        p.stem for p in pdf_paths
+    }
+    # The seeds have no header: their identity is a hash of their text.
+    seeds = Letter.objects.filter(case_number=None)
+    assert seeds.count() == len(seed_paths)
+    assert all(letter.public_id.startswith("t-") for letter in seeds)
+    assert Determination.objects.filter(outcome__in=["upheld", "overturned"]).count() == (
+        Determination.objects.count()
+    )
+    assert not Determination.objects.filter(request="").exists()
+
+
+@pytest.mark.django_db
+def test_stored_letter_keeps_header_items_and_citations(letters_dir):
+    path = letters_dir / "pdf" / "CM16-0219557.pdf"
+    if not path.exists():
+        pytest.skip("CM16-0219557.pdf not among the samples")
+    ingest_paths([path])
+    letter = Letter.objects.get(case_number="CM16-0219557")
+    assert letter.public_id == "CM16-0219557"
+    assert letter.decision_date.isoformat() == "2016-12-19"
+    assert letter.date_assigned.isoformat() == "2016-11-18"
+    assert letter.application_received.isoformat() == "2016-11-14"
+    assert letter.ur_denial_date.isoformat() == "2016-11-09"
+    assert letter.priority == "Standard"
+    assert letter.licensure == ["Texas", "New York", "California"]
+    assert "Occupational Medicine" in letter.specialties
+    assert "Preventive Medicine" in letter.specialties
+    assert (letter.patient_age, letter.patient_sex) == (34, "male")
+    item = letter.determinations.get(ordinal=1)
+    assert item.outcome == "upheld"
+    assert "Facet joint injections" in item.request
+    sources = set(item.citations.filter(party=Citation.IMR).values_list("source", flat=True))
+    assert {"MTUS", "ACOEM"} <= sources
+    # Metadata such as the PDF's author never reaches the database.
+    assert "Author" not in letter.text and "/Author" not in letter.reviewer_raw
+
+
+@pytest.mark.django_db
+def test_same_letters_twice_change_nothing(letters_dir):
+    folders = [letters_dir / "seeds", letters_dir / "pdf"]
+    ingest_paths(folders)
+    first = export_lines()
+    stamps = dict(Letter.objects.values_list("public_id", "updated_at"))
+    report = ingest_paths(folders)
+    assert report.ingested == report.replaced == 0
+    assert report.unchanged == len(first)
+    assert {row["status"] for row in report.letters} == {UNCHANGED}
+    assert export_lines() == first
+    assert dict(Letter.objects.values_list("public_id", "updated_at")) == stamps
+
+
+@pytest.mark.django_db
+def test_reextracted_letter_with_same_case_number_replaces_the_old(tmp_path, letters_dir):
+    pdf = letters_dir / "pdf" / "CM16-0219557.pdf"
+    if not pdf.exists():
+        pytest.skip("CM16-0219557.pdf not among the samples")
+    assert ingest_paths([pdf]).letters[0]["status"] == INGESTED
+    before = Letter.objects.get(case_number="CM16-0219557")
+    items_before = before.determinations.count()
+    text = extract_letter_text(pdf.read_bytes(), pdf.name)
+    altered = tmp_path / "CM16-0219557.txt"
+    altered.write_text(text.replace("Decision rationale:", "Decision rationale: Re-extracted.", 1))
+    report = ingest_paths([altered])
+    assert [row["status"] for row in report.letters] == [REPLACED]
+    assert Letter.objects.count() == 1
+    after = Letter.objects.get(case_number="CM16-0219557")
+    assert after.pk == before.pk and after.text_hash != before.text_hash
+    assert after.determinations.count() == items_before
+    assert after.determinations.get(ordinal=1).rationale.startswith("Re-extracted.")
+
+
+@pytest.mark.django_db
+def test_hostile_files_are_rejected_with_reasons_while_good_ones_go_in(
+    hostile_folder, letters_dir, settings
+):
+    good = sorted((letters_dir / "seeds").glob("*.txt"))[:2]
+    huge = hostile_folder / "huge.txt"
+    huge.write_bytes(b"a" * 30_000)
+    settings.IMR_MAX_LETTER_BYTES = 20_000
+    report = ingest_paths([hostile_folder, *good])
+    reasons = {Path(r["path"].split(":")[0]).name: r["reason"] for r in report.rejected}
+    assert set(reasons) == {
+        "empty.txt",
+        "random.pdf",
+        "random.txt",
+        "truncated.pdf",
+        "prose.txt",
+        "page.txt",
+        "scanned.pdf",
+        "climb.zip",
+        "huge.txt",
+    }
+    assert all(reason.strip() for reason in reasons.values())
+    assert "climbs out" in reasons["climb.zip"]
+    assert "too large" in reasons["huge.txt"]
+    assert report.ingested == 2 == Letter.objects.count()
+
+
+@pytest.mark.django_db
+def test_letter_holding_markup_is_stored_as_text(tmp_path):
+    synthetic = next(generate_letters(1, seed=7))
+    payload = "<script>alert('x')</script><b>bold</b>"
+    text = synthetic.text.replace("Decision rationale:", f"Decision rationale: {payload}", 1)
+    path = tmp_path / "markup.txt"
+    path.write_text(text)
+    report = ingest_paths([path])
+    assert report.rejected == []
+    item = Letter.objects.get().determinations.get(ordinal=1)
+    assert item.rationale.startswith(payload)
+
+
+@pytest.mark.django_db
+def test_cp1252_text_file_is_decoded(tmp_path):
+    synthetic = next(generate_letters(1, seed=3))
+    text = synthetic.text.replace("Decision rationale:", "Decision rationale: Café § 9792.20", 1)
+    path = tmp_path / "cp1252.txt"
+    path.write_bytes(text.encode("cp1252"))
+    ingest_paths([path])
+    assert "Café § 9792.20" in Letter.objects.get().determinations.get(ordinal=1).rationale
+
+
+# Command-line behaviour: exit codes and --json, in a separate process with its own data folder.
+
+
+def run_manage(data_dir: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
+    env = {**os.environ, "IMR_DATA_DIR": str(data_dir)}
+    env.pop("DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, str(PROJECT / "manage.py"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def command_data_dir(tmp_path):
+    data_dir = tmp_path / "data"
+    result = run_manage(data_dir, "migrate", "--noinput", "-v", "0")
+    assert result.returncode == 0, result.stderr
+    return data_dir
+
+
+def test_ingest_command_json_and_exit_codes(command_data_dir, letters_dir, hostile_folder):
+    seeds = str(letters_dir / "seeds")
+    ok = run_manage(command_data_dir, "ingest", "--json", seeds)
+    assert ok.returncode == 0, ok.stderr
+    report = json.loads(ok.stdout)
+    assert set(report) == {"ingested", "unchanged", "replaced", "rejected", "letters"}
+    assert report["ingested"] == len(list((letters_dir / "seeds").glob("*.txt")))
+    assert set(report["letters"][0]) == {"path", "id", "case_number", "status"}
+
+    again = run_manage(command_data_dir, "ingest", "--json", seeds, str(hostile_folder))
+    assert again.returncode == 1
+    report = json.loads(again.stdout)
+    assert report["unchanged"] == len(report["letters"]) and report["ingested"] == 0
+    assert len(report["rejected"]) == 8
+
+    usage = run_manage(command_data_dir, "ingest")
+    assert usage.returncode == 2
+    assert "paths" in usage.stderr
+
+
+def test_killed_ingest_then_rerun_equals_one_uninterrupted_run(tmp_path, letters_dir):
+    folders = [str(letters_dir / "seeds"), str(letters_dir / "pdf")]
+    clean_dir, killed_dir = tmp_path / "clean", tmp_path / "killed"
+    for data_dir in (clean_dir, killed_dir):
+        assert run_manage(data_dir, "migrate", "--noinput", "-v", "0").returncode == 0
+    assert run_manage(clean_dir, "ingest", "--json", *folders).returncode == 0
+
+    env = {**os.environ, "IMR_DATA_DIR": str(killed_dir)}
+    env.pop("DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, str(PROJECT / "manage.py"), "ingest", "--json", *folders],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    database = killed_dir / "imr.sqlite3"
+    deadline = time.monotonic() + 120
+    stored = 0
+    while time.monotonic() < deadline and process.poll() is None:
+        with sqlite3.connect(database, timeout=30) as connection:
+            stored = connection.execute("select count(*) from search_letter").fetchone()[0]
+        if stored >= 20:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert stored >= 20, "ingest finished before it could be killed"
+
+    rerun = run_manage(killed_dir, "ingest", "--json", *folders)
+    assert rerun.returncode == 0, rerun.stderr
+    assert json.loads(rerun.stdout)["rejected"] == []
+    exports = [run_manage(d, "export", "--jsonl").stdout for d in (clean_dir, killed_dir)]
+    assert exports[0] and exports[0] == exports[1]
+    check = run_manage(killed_dir, "check_index")
+    assert check.returncode == 0, check.stdout + check.stderr
