@@ -227,6 +227,17 @@ def _clear_flags(rows: list[dict]) -> int:
     return cleared
 
 
+def remove_letters(public_ids: Iterable[str]) -> int:
+    """Drop the items of letters deleted from the database (one commit); returns how many."""
+    public_ids = list(public_ids)
+    if not public_ids:
+        return 0
+    with index.live_writer() as writer:
+        for public_id in public_ids:
+            writer.delete_by_term("letter_id", public_id)
+    return len(public_ids)
+
+
 def _remove_orphans_if_counts_differ() -> int:
     """Drop documents of letters deleted from the database; only looks when totals disagree."""
     try:
@@ -237,13 +248,7 @@ def _remove_orphans_if_counts_differ() -> int:
         return 0
     _, indexed_letters = index.live_ids(snap)
     known = set(Letter.objects.values_list("public_id", flat=True).iterator(chunk_size=10000))
-    orphans = indexed_letters - known
-    if not orphans:
-        return 0
-    with index.live_writer() as writer:
-        for public_id in orphans:
-            writer.delete_by_term("letter_id", public_id)
-    return len(orphans)
+    return remove_letters(sorted(indexed_letters - known))
 
 
 def rebuild_index(progress=None) -> int:

@@ -96,7 +96,8 @@ class ParsedQuery:
     """
 
     text: str = ""
-    query: object | None = None
+    query: object | None = None  # scores: match_query plus a boost for matches in the request
+    match_query: object | None = None  # decides what matches; cheaper to enumerate than query
     case_query: object | None = None
     case_numbers: list[str] = field(default_factory=list)
     highlight: list[str] = field(default_factory=list)
@@ -110,7 +111,7 @@ class ParsedQuery:
     @property
     def key(self) -> str:
         """A stable identity for caching results of this query."""
-        return f"{self.query!r}|{self.case_query!r}"
+        return f"{self.match_query!r}|{self.case_query!r}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -492,9 +493,9 @@ def parse_user_query(text: str | None) -> ParsedQuery:
         parsed.fallback = True
         parsed.notices.append("The search could not be read as written; it was run as plain words.")
         try:
-            parsed.query = _plain_query(parsed.text, parsed.highlight)
+            parsed.query = parsed.match_query = _plain_query(parsed.text, parsed.highlight)
         except Exception:  # noqa: BLE001
-            parsed.query = None
+            parsed.query = parsed.match_query = None
         return parsed
 
 
@@ -509,7 +510,8 @@ def _parse(text: str) -> ParsedQuery:
             "precedent finder."
         )
         parsed.fallback = True
-        parsed.query = _plain_query(text[: MAX_QUERY_CHARS * 4], parsed.highlight)
+        parsed.match_query = _plain_query(text[: MAX_QUERY_CHARS * 4], parsed.highlight)
+        parsed.query = parsed.match_query
         return parsed
 
     numbers = []
@@ -533,6 +535,7 @@ def _parse(text: str) -> ParsedQuery:
         q = _plain_query(text, parsed.highlight)
     if q is None and not parsed.case_numbers and text.strip():
         notices.append("The search has no words that can be searched for (only very common ones).")
+    parsed.match_query = q
     parsed.query = with_request_boost(q) if q is not None else None
     parsed.highlight = list(dict.fromkeys(h for h in parsed.highlight if h))
     return parsed

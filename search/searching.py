@@ -428,7 +428,7 @@ def _query_bits(snap, parsed: ParsedQuery, deadline: float) -> tuple[int, bool]:
     if parsed.matches_everything:
         return snap.live_bits, True
     bits, finished = 0, True
-    for q in (parsed.query, parsed.case_query):
+    for q in (parsed.match_query, parsed.case_query):
         if q is not None:
             more, done = snap.cached(("bits", repr(q)), lambda q=q: snap.docs_bits(q, deadline))
             bits |= more

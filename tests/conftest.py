@@ -65,13 +65,3 @@ def unthrottled(settings):
 
     caches["throttle"].clear()
 
-
-@pytest.fixture(scope="session")
-def sample_texts(letters_dir) -> dict[str, str]:
-    """Clean text of every sample letter, by file name, extracted once per test session."""
-    from search.extract import extract_letter_text
-
-    paths = sorted((letters_dir / "seeds").glob("*.txt")) + sorted(
-        (letters_dir / "pdf").glob("*.pdf")
-    )
-    return {path.name: extract_letter_text(path.read_bytes(), path.name) for path in paths}

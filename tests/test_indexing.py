@@ -158,3 +158,12 @@ def test_rebuild_index_command(capsys):
     call_command("rebuild_index")
     assert "Indexed" in capsys.readouterr().out
     assert check_index().clean
+
+
+def test_remove_letters_drops_their_items():
+    letters = store_synthetic(2)
+    sync_pending()
+    gone = letters[0].public_id
+    letters[0].delete()
+    assert indexing.remove_letters([gone]) == 1
+    assert check_index().clean

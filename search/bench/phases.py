@@ -19,8 +19,12 @@ from .stats import folder_size_mb, peak_rss_mb, summarize_ms, timed_ms
 PEER_FILES = {"fts5": "fts5.sqlite3", "haystack": "haystack"}
 
 
+_STARTED = time.perf_counter()
+
+
 def _say(message: str) -> None:
-    print(f"  [{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+    elapsed = time.perf_counter() - _STARTED
+    print(f"  [{elapsed:7.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 def _index_size_mb() -> float:

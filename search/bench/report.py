@@ -55,8 +55,9 @@ def goals(results: dict) -> list[tuple[str, str, bool | None]]:
         out.append(("bulk ingest >= 200 letters/s", f"{rate:,.0f} letters/s", rate >= 200))
     add = results.get("add")
     if add:
-        out.append(("add 1,000 letters to the large index < 30 s",
-                    f"{add['wall_seconds']:.1f} s", add["wall_seconds"] < 30))
+        if add["letters"] == 1000:
+            out.append(("add 1,000 letters to the large index < 30 s",
+                        f"{add['wall_seconds']:.1f} s", add["wall_seconds"] < 30))
     http = results.get("http")
     if http:
         out.append(("gunicorn search pages p95 < 200 ms at 20 req/s",
@@ -170,9 +171,13 @@ def render(results: dict) -> str:
         for kind, url in (("search", http["search_url"]), ("letter", http["letter_url"])):
             info = http[kind]
             rows.append([f"{kind} pages ({url})", _ms(info["p50"]), _ms(info["p95"]),
-                         _ms(info["p99"]), str(info["count"]),
+                         _ms(info["p99"]), str(info["count"]), str(info.get("skipped", 0)),
                          ", ".join(f"{k}: {v}" for k, v in info["statuses"].items())])
-        lines += _table(["pages", "p50", "p95", "p99", "requests", "statuses"], rows)
+        lines += _table(
+            ["pages", "p50", "p95", "p99", "answered", "skipped", "statuses"], rows
+        )
+        lines.append("(skipped: not sent because 40 requests were already waiting, i.e. the "
+                     "server could not keep up; status 0: no answer within 15 s)")
         lines.append("peak memory: " + ", ".join(
             f"{name} {mb:,.0f} MB" for name, mb in http["peak_rss_mb"].items() if mb
         ))

@@ -25,7 +25,6 @@ from . import datadir, httpload
 from .peers import haystack_whoosh
 
 PEERS = ("haystack", "fts5")
-ADD_LETTERS = 1000
 
 
 def machine_summary() -> dict:
@@ -119,17 +118,17 @@ class Runner:
         datadir.write_manifest(self.data_dir, manifest)
         return built
 
-    def add_letters(self, manifest: dict) -> dict:
+    def add_letters(self, manifest: dict, count: int) -> dict:
         scratch = datadir.scratch_dir(self.data_dir)
         shutil.rmtree(scratch, ignore_errors=True)
         shutil.copytree(datadir.app_dir(self.data_dir), scratch)
         try:
             return self.phase("add", scratch, seed=self.seed,
-                              start=manifest["build"]["letters"], count=ADD_LETTERS)
+                              start=manifest["build"]["letters"], count=count)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    def run(self, *, peers: list[str], http: bool, rebuild: bool, add: bool,
+    def run(self, *, peers: list[str], http: bool, rebuild: bool, add_letters: int,
             sample_letters: Path | None, http_seconds: float) -> dict:
         started = time.perf_counter()
         manifest = self.corpus(rebuild)
@@ -149,8 +148,8 @@ class Runner:
         for peer in peers:
             rounds = self.rounds if peer == "fts5" else self.peer_rounds
             results["search"][peer] = self.phase("search", app, engine=peer, rounds=rounds)
-        if add:
-            results["add"] = self.add_letters(manifest)
+        if add_letters:
+            results["add"] = self.add_letters(manifest, add_letters)
         if http:
             from .phases import query_set_for_database
 

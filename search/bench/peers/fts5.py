@@ -103,52 +103,79 @@ class Fts5Engine:
         for facet, values in filters.items():
             ids = [self.ids.get((facet, v), -1) for v in values]
             marks = ", ".join("?" * len(ids))
-            sql += f" AND rowid IN (SELECT item FROM item_facet WHERE value_id IN ({marks}))"
+            # "+rowid": a filter, not a constraint handed to FTS5 (which would run the MATCH
+            # once per listed rowid).
+            sql += f" AND +rowid IN (SELECT item FROM item_facet WHERE value_id IN ({marks}))"
             params += ids
         return sql, params
 
-    def _facet_counts(self, match, filters, only: str | None = None) -> dict[str, dict[str, int]]:
+    def _facet_counts(self, match, filters, only: str | None = None):
+        """(total, facet -> value -> count) for the matching items, in one statement."""
         sql, params = self._matching(match, filters)
         rows = self.db.execute(
             f"WITH m AS MATERIALIZED ({sql}) "
+            "SELECT NULL, count(*) FROM m "
+            "UNION ALL "
             "SELECT f.value_id, count(*) FROM m JOIN item_facet f ON f.item = m.rowid "
             "GROUP BY f.value_id",
             params,
         )
+        total = 0
         counts: dict[str, dict[str, int]] = {}
         for vid, n in rows:
+            if vid is None:
+                total = n
+                continue
             facet, value = self.labels[vid]
             if only is None or facet == only:
                 counts.setdefault(facet, {})[value] = n
-        return counts
+        return total, counts
 
-    def search(self, query: BenchQuery) -> EngineAnswer:
-        match, filters = query.fts5, dict(query.filters)
+    def _page(self, match, filters) -> list[tuple[str, str]]:
+        """The best PAGE_SIZE items with a passage each (newest first when there are no words)."""
         sql, params = self._matching(match, filters)
-        total = self.db.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
         if match is None:
-            hits = self.db.execute(
+            return self.db.execute(
                 f"SELECT i.item_id, substr(i.request, 1, 200) FROM ({sql}) m "
                 "JOIN item i ON i.id = m.rowid ORDER BY i.decision_date DESC LIMIT ?",
                 [*params, PAGE_SIZE],
             ).fetchall()
-        else:
-            where = sql.split(" WHERE ", 1)[1]
-            weights = ", ".join(str(w) for w in WEIGHTS)
-            hits = self.db.execute(
-                "SELECT i.item_id, t.snip FROM ("
-                f"  SELECT rowid, bm25(item_text, {weights}) AS score,"
-                "   snippet(item_text, -1, '<mark>', '</mark>', '…', 24) AS snip"
-                f"  FROM item_text WHERE {where} ORDER BY score LIMIT ?"
-                ") t JOIN item i ON i.id = t.rowid ORDER BY t.score",
+        weights = ", ".join(str(w) for w in WEIGHTS)
+        where = sql.split(" WHERE ", 1)[1]
+        # Rank first, then build passages for the page only: snippet() in the ranking query
+        # would run for every match before the sort.
+        ranked = [
+            rowid
+            for (rowid,) in self.db.execute(
+                f"SELECT rowid FROM item_text WHERE {where} "
+                f"ORDER BY bm25(item_text, {weights}) LIMIT ?",
                 [*params, PAGE_SIZE],
-            ).fetchall()
-        # Each facet is counted without its own selection: one pass for the unselected facets,
-        # one more per facet that has a selection.
-        facets = self._facet_counts(match, filters)
+            )
+        ]
+        if not ranked:
+            return []
+        marks = ", ".join("?" * len(ranked))
+        passages = dict(
+            self.db.execute(
+                "SELECT rowid, snippet(item_text, -1, '<mark>', '</mark>', '…', 24) "
+                f"FROM item_text WHERE item_text MATCH ? AND rowid IN ({marks})",
+                [match, *ranked],
+            )
+        )
+        ids = dict(
+            self.db.execute(f"SELECT id, item_id FROM item WHERE id IN ({marks})", ranked)
+        )
+        return [(ids[rowid], passages.get(rowid, "")) for rowid in ranked]
+
+    def search(self, query: BenchQuery) -> EngineAnswer:
+        match, filters = query.fts5, dict(query.filters)
+        hits = self._page(match, filters)
+        # Each facet is counted without its own selection: one pass for the unselected facets
+        # (which also gives the total), one more per facet that has a selection.
+        total, facets = self._facet_counts(match, filters)
         for facet in filters:
             others = {k: v for k, v in filters.items() if k != facet}
-            facets.update(self._facet_counts(match, others, only=facet))
+            facets.update(self._facet_counts(match, others, only=facet)[1])
         return EngineAnswer(
             total=total,
             hit_ids=[row[0] for row in hits],

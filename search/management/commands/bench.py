@@ -41,8 +41,9 @@ class Command(BaseCommand):
                             help="timed passes over the query set (ours and FTS5)")
         parser.add_argument("--peer-rounds", type=int, default=2,
                             help="timed passes for haystack, which is slow at large sizes")
-        parser.add_argument("--no-add", action="store_true",
-                            help="skip adding 1,000 letters to the built index")
+        parser.add_argument("--add-letters", type=int, default=1000,
+                            help="letters added to a copy of the built index, timed (default "
+                            "1,000; 0 skips it)")
         parser.add_argument("--http", action="store_true",
                             help="also load gunicorn (2 workers, 127.0.0.1) at 20 requests/s")
         parser.add_argument("--http-seconds", type=float, default=30.0,
@@ -85,7 +86,7 @@ class Command(BaseCommand):
             peers=available_peers(requested),
             http=options["http"],
             rebuild=options["rebuild"],
-            add=not options["no_add"],
+            add_letters=options["add_letters"],
             sample_letters=options["sample_letters"],
             http_seconds=options["http_seconds"],
         )

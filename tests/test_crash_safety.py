@@ -1,0 +1,140 @@
+"""SIGKILL at the worst moments: the database and the index must agree after a rerun.
+
+Each test runs the real commands in child processes, on synthetic letters written to a temporary
+folder, with their own data folder.
+"""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from search.synthetic import write_corpus
+
+PROJECT = Path(__file__).resolve().parent.parent
+LETTERS = 400
+
+pytestmark = pytest.mark.slow
+
+
+def manage_env(data_dir: Path) -> dict:
+    env = {**os.environ, "IMR_DATA_DIR": str(data_dir)}
+    env.pop("DATABASE_URL", None)
+    return env
+
+
+def manage(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(PROJECT / "manage.py"), *args],
+        env=manage_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def start(data_dir: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(PROJECT / "manage.py"), *args],
+        env=manage_env(data_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stored_letters(data_dir: Path) -> int:
+    try:
+        with sqlite3.connect(data_dir / "imr.sqlite3", timeout=30) as connection:
+            return connection.execute("select count(*) from search_letter").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def search_total(data_dir: Path, query: str = "") -> int:
+    script = (
+        "import django, json; django.setup();"
+        "from search.searching import SearchRequest, run_search;"
+        f"print(json.dumps(run_search(SearchRequest.from_params({{'q': [{query!r}]}})).total))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**manage_env(data_dir), "DJANGO_SETTINGS_MODULE": "imrsite.settings"},
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("synthetic-letters")
+    write_corpus(folder, LETTERS, seed=11)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def clean_export(corpus_dir, tmp_path_factory) -> str:
+    data_dir = tmp_path_factory.mktemp("clean")
+    assert manage(data_dir, "migrate", "--noinput", "-v", "0").returncode == 0
+    assert manage(data_dir, "ingest", "--json", str(corpus_dir)).returncode == 0
+    return manage(data_dir, "export", "--jsonl").stdout
+
+
+def fresh_data_dir(tmp_path: Path) -> Path:
+    data_dir = tmp_path / "data"
+    assert manage(data_dir, "migrate", "--noinput", "-v", "0").returncode == 0
+    return data_dir
+
+
+def test_kill_during_the_index_commit_then_rerun(tmp_path, corpus_dir, clean_export):
+    data_dir = fresh_data_dir(tmp_path)
+    process = start(data_dir, "ingest", "--json", str(corpus_dir))
+    deadline = time.monotonic() + 300
+    # Every letter is in the database before the index is written: kill as soon as they are.
+    while time.monotonic() < deadline and process.poll() is None:
+        if stored_letters(data_dir) >= LETTERS:
+            break
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+    rerun = manage(data_dir, "ingest", "--json", str(corpus_dir))
+    assert rerun.returncode == 0, rerun.stderr
+    report = json.loads(rerun.stdout)
+    assert report["rejected"] == [] and report["replaced"] == 0
+    assert report["ingested"] + report["unchanged"] == LETTERS
+    check = manage(data_dir, "check_index")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert manage(data_dir, "export", "--jsonl").stdout == clean_export
+
+
+def test_kill_during_rebuild_keeps_the_old_index_searchable(tmp_path, corpus_dir):
+    data_dir = fresh_data_dir(tmp_path)
+    assert manage(data_dir, "ingest", str(corpus_dir)).returncode == 0
+    total = search_total(data_dir)
+    assert total > LETTERS  # more than one item a letter on average
+
+    for delay in (0.5, 1.5):
+        process = start(data_dir, "rebuild_index")
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert search_total(data_dir) == total
+        assert manage(data_dir, "check_index").returncode == 0
+
+    rebuilt = manage(data_dir, "rebuild_index")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert search_total(data_dir) == total
+    assert manage(data_dir, "check_index").returncode == 0
+    # Generations left by the killed rebuilds are cleaned up: the live one and its predecessor.
+    generations = [p for p in (data_dir / "index").iterdir() if p.is_dir()]
+    assert len(generations) <= 2, generations
