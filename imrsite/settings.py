@@ -125,6 +125,9 @@ STATICFILES_DIRS = (
 # Uploaded letters are parsed in memory; cap what one request may carry.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# A shared search link may repeat a facet parameter many times; searching caps what it uses and
+# says so, so parse generously rather than answer 400.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 # Letters larger than this are rejected by ingest: real letters are 20-60 KB.
 IMR_MAX_LETTER_BYTES = int(os.environ.get("IMR_MAX_LETTER_BYTES", 20 * 1024 * 1024))

@@ -22,6 +22,7 @@ def hit_as_json(hit: Hit) -> dict:
         "ordinal": hit.ordinal,
         "request": hit.request,
         "outcome": hit.outcome,
+        "case_outcome": hit.case_outcome or None,
         "specialties": hit.specialties,
         "guidelines": hit.guidelines,
         "snippet_html": hit.snippet_html,

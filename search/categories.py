@@ -717,3 +717,45 @@ def _body_part(text: str) -> str:
         if pattern.search(text):
             return name
     return "Other Surgery"
+
+
+# --- the official drop-down as facet values -----------------------------------------------------
+
+_OFFICIAL: dict[str, tuple[str, dict[str, str]]] = {
+    category.lower(): (category, {sub.lower(): sub for sub in subcategories})
+    for category, subcategories in CATEGORIES
+}
+
+
+def official_category(category: str, subcategory: str = "") -> tuple[str, str]:
+    """(category, subcategory) spelled as the state's drop-down spells them.
+
+    Case and spacing are forgiven; a category not on the list becomes "Other", a subcategory
+    not listed under its category is dropped (the item still counts under the category).
+    """
+    key = " ".join((category or "").split()).lower()
+    official, subs = _OFFICIAL.get(key, (OTHER, {}))
+    sub = subs.get(" ".join((subcategory or "").split()).lower(), "")
+    return official, sub
+
+
+def category_choices() -> list[str]:
+    """Every value of the official drop-down, in its order: "Pharmaceuticals", then
+    "Pharmaceuticals > Opioids" and the other subcategories, and so on."""
+    out: list[str] = []
+    for category, subcategories in CATEGORIES:
+        out.append(category)
+        out.extend(f"{category} > {sub}" for sub in subcategories)
+    return out
+
+
+def official_category_value(value: str) -> str | None:
+    """A category facet value typed in any case ("pharmaceuticals > opioids") -> its official
+    spelling; None when it is not on the list."""
+    category, _, subcategory = (value or "").partition(">")
+    official, sub = official_category(category.strip(), subcategory.strip())
+    if official.lower() != " ".join(category.split()).lower():
+        return None
+    if subcategory.strip() and not sub:
+        return None
+    return f"{official} > {sub}" if sub else official

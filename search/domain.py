@@ -13,6 +13,12 @@ UPHELD = "upheld"
 OVERTURNED = "overturned"
 OUTCOMES = (UPHELD, OVERTURNED)
 
+# A letter's outcome over all its items, in the words of the state's search.
+CASE_UPHELD = "Upheld"
+CASE_PARTIAL = "Partial Overturn"
+CASE_OVERTURNED = "Overturned"
+CASE_OUTCOMES = (CASE_UPHELD, CASE_PARTIAL, CASE_OVERTURNED)
+
 # Guideline sources, in the order facets list them.
 MTUS = "MTUS"
 ODG = "ODG"
@@ -133,3 +139,13 @@ class ParsedLetter:
     items: list[Item] = field(default_factory=list)
     truncated: bool = False
     warnings: list[str] = field(default_factory=list)
+
+
+def case_outcome(outcomes) -> str:
+    """All items upheld: Upheld; all overturned: Overturned; otherwise Partial Overturn."""
+    outcomes = set(outcomes)
+    if outcomes == {OVERTURNED}:
+        return CASE_OVERTURNED
+    if OVERTURNED in outcomes:
+        return CASE_PARTIAL
+    return CASE_UPHELD

@@ -39,7 +39,9 @@ class SearchFeed(Feed):
 
     def title(self, search):
         what = f"“{search.q}”" if search.q else "all decisions"
-        filters = "; ".join(f"{', '.join(v)}" for v in search.filters.values())
+        parts = [", ".join(v) for v in search.filters.values()]
+        parts += [f"{r.label.lower()} {r.summary}" for r in search.date_ranges if r.is_set]
+        filters = "; ".join(parts)
         return xml_text(f"IMR decisions: {what}" + (f" ({filters})" if filters else ""))
 
     def subtitle(self, search):

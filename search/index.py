@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 import threading
 import time
@@ -30,20 +31,27 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import reduce
+from itertools import repeat
 from pathlib import Path
 
 from django.conf import settings
 from whoosh import fields, index, query
-from whoosh.analysis import RegexTokenizer, StemmingAnalyzer
+from whoosh.analysis import STOP_WORDS, RegexTokenizer, StemmingAnalyzer
+from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.collectors import TimeLimit, TopCollector, WrappingCollector
 from whoosh.idsets import DocIdSet
 from whoosh.index import EmptyIndexError, LockError
 from whoosh.lang.porter import stem as _stem
+from whoosh.reading import TermNotFound
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3  # 2: date ranges, case outcome, timeliness buckets; 3: leaner text fields
 POINTER_NAME = "CURRENT"
 FACET_SEPARATOR = "\x1f"
 WRITER_TIMEOUT_SECONDS = 60.0
+# A rebuild writes with one process per core into one segment each; `limitmb` is per process.
+BUILD_WRITER_OPTIONS = {"procs": int(os.environ.get("IMR_INDEX_PROCS", "2")), "multisegment": True,
+                        "limitmb": 256}
 OPEN_RETRIES = 8
 
 # Names of the facet fields; searching.py maps request parameters onto them.
@@ -57,7 +65,14 @@ FACET_FIELDS = (
     "category",
     "year",
     "priority",
+    "case_outcome",
+    "days_to_decision",
+    "days_assigned_to_decision",
+    "days_denial_to_application",
 )
+# Day-number fields (date.toordinal(), 0 when the letter does not state the date) that the
+# date range filters query with NumericRange.
+DAY_FIELDS = ("decision_day", "injury_day", "received_day")
 # Fields a user may name in a query ("request:mri").
 TEXT_FIELDS = ("text", "request", "rationale", "summary", "guideline_text")
 
@@ -75,6 +90,16 @@ class RebuildNeeded(IndexUnavailable):
     pass
 
 
+# Text fields whose words are also in `text`: searched only when named ("rationale:word").
+PART_FIELDS = ("rationale", "summary", "guideline_text")
+
+
+def _part_field(stored: bool = False) -> fields.FieldType:
+    field_type = fields.TEXT(analyzer=TEXT_ANALYZER, stored=stored, phrase=False)
+    field_type.scorable = False  # ranked by term frequency alone; no length column to write
+    return field_type
+
+
 def build_schema() -> fields.Schema:
     def facet() -> fields.FieldType:
         return fields.KEYWORD(stored=False, lowercase=False, scorable=False, commas=False)
@@ -87,12 +112,22 @@ def build_schema() -> fields.Schema:
         case=fields.KEYWORD(lowercase=True, scorable=False),
         ordinal=fields.NUMERIC(stored=True),
         decision_day=fields.NUMERIC(sortable=True),  # date.toordinal(); 0 when unknown
-        request=fields.TEXT(analyzer=TEXT_ANALYZER, stored=True, field_boost=3.0, chars=True),
-        rationale=fields.TEXT(analyzer=TEXT_ANALYZER, stored=True, chars=True),
-        summary=fields.TEXT(analyzer=TEXT_ANALYZER),
-        guideline_text=fields.TEXT(analyzer=TEXT_ANALYZER),
-        # Everything above in one field: the default search parses against it alone.
+        injury_day=fields.NUMERIC(),  # the same for the date of injury
+        received_day=fields.NUMERIC(),  # and for the date the application was received
+        # No character offsets anywhere: passages are found in the stored text (snippets.py).
+        request=fields.TEXT(analyzer=TEXT_ANALYZER, stored=True, field_boost=3.0),
+        # Also in `text`, so these keep term frequencies only (no positions, no lengths): a
+        # phrase limited to one of them is matched as the phrase in `text` plus each word in
+        # the field (see query.py); the rationale is stored for passages.
+        rationale=_part_field(stored=True),
+        summary=_part_field(),
+        guideline_text=_part_field(),
+        # Everything above in one field, with positions for phrases: the default search
+        # parses against it alone.
         text=fields.TEXT(analyzer=TEXT_ANALYZER),
+        # Each pair of consecutive tokens of `text` as one term ("physic therapi"): a phrase is
+        # looked up as its pairs instead of reading positions document by document.
+        pairs=fields.KEYWORD(scorable=False, commas=True),
         synthetic=fields.BOOLEAN(),
         # What a hit shows without touching the database.
         hit=fields.STORED(),
@@ -106,6 +141,96 @@ def build_schema() -> fields.Schema:
 
 def join_facet_values(values) -> str:
     return FACET_SEPARATOR.join(v.replace(FACET_SEPARATOR, " ") for v in values if v)
+
+
+# ---------------------------------------------------------------------------------------------
+# Analysis for indexing: TEXT_ANALYZER's output, computed once per line of text
+#
+# An item's `text` repeats its request, rationale, letter summary and guideline text, and the
+# summary is the same in every item of a letter. Whoosh indexes a list of strings as words
+# already analysed, so each line is analysed once (cached) and the token lists are handed over.
+# Tokens never span a newline (the tokenizer matches word characters only), so the tokens of a
+# text are exactly the tokens of its lines in order.
+
+_TOKEN_PATTERN = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*")  # TEXT_ANALYZER's tokenizer
+_STOP_WORDS = frozenset(STOP_WORDS)
+_STEMS: dict[str, str | None] = {}  # lower-cased word -> stem, None for a stop word
+_STEM_CACHE_LIMIT = 500_000
+_LINE_CACHE_LIMIT = 4096
+_line_cache: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+
+
+def _stem_of(word: str) -> str | None:
+    if len(_STEMS) > _STEM_CACHE_LIMIT:
+        _STEMS.clear()
+    stemmed = None if word in _STOP_WORDS else _stem(word)
+    _STEMS[word] = stemmed
+    return stemmed
+
+
+def _line_tokens(line: str) -> tuple[str, ...]:
+    cached = _line_cache.get(line)
+    if cached is not None:
+        return cached
+    stems = _STEMS
+    out = []
+    for word in _TOKEN_PATTERN.findall(line):
+        word = word.lower()
+        stemmed = stems[word] if word in stems else _stem_of(word)
+        if stemmed is not None:
+            out.append(stemmed)
+    tokens = tuple(out)
+    _line_cache[line] = tokens
+    if len(_line_cache) > _LINE_CACHE_LIMIT:
+        _line_cache.popitem(last=False)
+    return tokens
+
+
+def text_tokens(text: str) -> list[str]:
+    """The indexed tokens of `text`, the same as TEXT_ANALYZER gives, positions in order."""
+    out: list[str] = []
+    for line in (text or "").split("\n"):
+        if line:
+            out.extend(_line_tokens(line))
+    return out
+
+
+_ANALYSED_FIELDS = ("request", "rationale", "summary", "guideline_text", "text")
+
+
+def prepare_document(document: dict) -> dict:
+    """A document for `writer.add_document`: text fields as analysed token lists (stored
+    fields keep their text). Documents already holding lists are returned as they are."""
+    out = dict(document)
+    for name in _ANALYSED_FIELDS:
+        value = out.get(name)
+        if isinstance(value, str):
+            out[name] = text_tokens(value)
+            if name in ("request", "rationale"):
+                out[f"_stored_{name}"] = value
+    tokens = out.get("text")
+    if isinstance(tokens, list) and "pairs" not in out:
+        out["pairs"] = token_pairs(tokens)
+    return out
+
+
+def token_pairs(tokens) -> list[str]:
+    return [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+
+
+# Whoosh looks up each new posting's field length while writing a segment; for a field without
+# lengths (facets, the part fields) it checked the file system every time because "no such
+# column" was never remembered. Remember it.
+def _cached_length_reader(self, fieldname, column):
+    try:
+        return self._readers[fieldname]
+    except KeyError:
+        reader = self.column_reader(fieldname, column) if self.has_column(fieldname) else None
+        self._readers[fieldname] = reader
+        return reader
+
+
+W3PerDocReader._cached_reader = _cached_length_reader
 
 
 # ---------------------------------------------------------------------------------------------
@@ -252,7 +377,12 @@ def build_generation(fill: Callable[[object], None], *, on_switch: Callable | No
     path = root / name
     path.mkdir()
     ix = index.create_in(str(path), build_schema())
-    writer = ix.writer(limitmb=256)
+    options = dict(BUILD_WRITER_OPTIONS)
+    options["procs"] = min(options.get("procs", 1), os.cpu_count() or 1)
+    if options["procs"] < 2:
+        options.pop("procs")
+        options.pop("multisegment", None)
+    writer = ix.writer(**options)
     try:
         writer.add_document(id="__schema__", hit={"schema_version": SCHEMA_VERSION})
         fill(writer)
@@ -260,7 +390,9 @@ def build_generation(fill: Callable[[object], None], *, on_switch: Callable | No
         writer.cancel()
         shutil.rmtree(path, ignore_errors=True)
         raise
-    writer.commit(optimize=True)
+    # One segment per writer process: merging them would rewrite the whole index for little
+    # gain at search time (searches read the segments one after the other).
+    writer.commit(optimize=not options.get("multisegment"))
     with _root_lock(root):
         old = current_generation(root)
         old_lock = None
@@ -372,6 +504,39 @@ def docnums_from_bits(bits: int) -> list[int]:
 
 
 _BITS_OF_BYTE = [tuple(b for b in range(8) if value >> b & 1) for value in range(256)]
+_ZERO_ONE = bytes.maketrans(b"\x00\x01", b"01")
+# Prefix queries are scored over their most frequent expansions only (the match set itself is
+# exact: it comes from the bitsets); documents matched only by a rarer expansion follow.
+SCORED_PREFIX_TERMS = 12
+
+
+class _Flags:
+    """One byte per document number, set from posting blocks at C speed, read out as an int."""
+
+    def __init__(self, size: int):
+        self.flags = bytearray(size + 1)
+        self.view = memoryview(self.flags)
+
+    def add_ids(self, ids, offset: int) -> None:
+        setter = self.view[offset:].__setitem__ if offset else self.view.__setitem__
+        for _ in map(setter, ids, repeat(1, len(ids))):
+            pass
+
+    def bits(self) -> int:
+        return int(self.flags.translate(_ZERO_ONE)[::-1], 2)
+
+
+def _block_ids(matcher) -> Iterator:
+    """The document numbers of a posting list, one block (a sequence) at a time."""
+    if not hasattr(matcher, "_read_ids") or not hasattr(matcher, "_next_block"):
+        yield tuple(matcher.all_ids())
+        return
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        ids = matcher._ids
+        yield ids[matcher._i :] if matcher._i else ids
+        matcher._next_block()
 
 
 class _FilteredTimedCollector(WrappingCollector):
@@ -431,9 +596,7 @@ class IndexSnapshot:
             values, bits = [], []
             for raw in reader.lexicon(name):
                 value = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-                matcher = reader.postings(name, raw)
-                value_bits, _ = bits_from_docnums(matcher.all_ids(), self.size)
-                value_bits &= self.live_bits
+                value_bits = self.term_bits(name, raw) & self.live_bits
                 if value_bits:
                     values.append(value)
                     bits.append(value_bits)
@@ -472,8 +635,86 @@ class IndexSnapshot:
         return self._date_rank
 
     def docs_bits(self, q, deadline: float | None = None) -> tuple[int, bool]:
-        bits, finished = bits_from_docnums(self.searcher.docs_for_query(q), self.size, deadline)
-        return bits & self.live_bits, finished
+        """The live documents matching q, as bits; (bits, finished in time).
+
+        Terms, prefixes and the boolean operators are evaluated here on whole posting lists
+        (one bitset per term, combined with integer AND/OR); phrases and anything else are
+        matched by Whoosh within the documents that hold all their words.
+        """
+        state = {"finished": True, "deadline": deadline}
+        bits = self._query_bits(q, state)
+        return bits & self.live_bits, state["finished"]
+
+    def term_bits(self, fieldname: str, text) -> int:
+        """Every document number (deleted ones included) with the term, as bits."""
+        flags = _Flags(self.size)
+        for leaf, offset in self.searcher.reader().leaf_readers():
+            try:
+                matcher = leaf.postings(fieldname, text)
+            except TermNotFound:
+                continue
+            for ids in _block_ids(matcher):
+                flags.add_ids(ids, offset)
+        return flags.bits()
+
+    def expand_prefix(self, fieldname: str, prefix: str) -> list[str]:
+        return [
+            _text(t) for t in self.searcher.reader().expand_prefix(fieldname, prefix)
+        ]
+
+    def _query_bits(self, q, state) -> int:
+        if state["deadline"] is not None and time.monotonic() > state["deadline"]:
+            state["finished"] = False
+            return 0
+        if isinstance(q, query.Term):
+            return self.term_bits(q.fieldname, q.text)
+        if isinstance(q, query.Every):
+            return self.live_bits
+        if isinstance(q, query.NullQuery.__class__):
+            return 0
+        if isinstance(q, query.AndNot):
+            positive = self._query_bits(q.a, state)
+            return positive & ~self._query_bits(q.b, state) if positive else 0
+        if isinstance(q, query.Not):
+            return self.live_bits & ~self._query_bits(q.query, state)
+        if isinstance(q, query.And) and q.subqueries:
+            bits = -1
+            for sub in q.subqueries:
+                bits &= self._query_bits(sub, state)
+                if not bits:
+                    return 0
+            return bits
+        if isinstance(q, query.Or) and q.subqueries and q.minmatch <= 1:
+            return reduce(int.__or__, (self._query_bits(sub, state) for sub in q.subqueries), 0)
+        if type(q) is query.Prefix:
+            flags = _Flags(self.size)
+            reader = self.searcher.reader()
+            for leaf, offset in reader.leaf_readers():
+                for term in leaf.expand_prefix(q.fieldname, q.text):
+                    for ids in _block_ids(leaf.postings(q.fieldname, term)):
+                        flags.add_ids(ids, offset)
+            return flags.bits()
+        if isinstance(q, query.Phrase) and q.words:
+            if q.fieldname == "text" and len(q.words) > 1 and not q.slop > 1:
+                # Consecutive pairs, each adjacent somewhere in the item: the phrase itself
+                # for two words, and all but certainly for longer ones.
+                bits = -1
+                for pair in token_pairs(list(q.words)):
+                    bits &= self.term_bits("pairs", pair)
+                    if not bits:
+                        return 0
+                return bits
+            candidates = -1
+            for word in q.words:
+                candidates &= self.term_bits(q.fieldname, word)
+                if not candidates:
+                    return 0
+        bits, finished = bits_from_docnums(
+            self.searcher.docs_for_query(q), self.size, state["deadline"]
+        )
+        if not finished:
+            state["finished"] = False
+        return bits
 
     def cached(self, key, compute):
         with self.lock:
@@ -497,10 +738,50 @@ class IndexSnapshot:
         collector = _FilteredTimedCollector(top, allow, time.monotonic() + timelimit)
         timed_out = False
         try:
-            self.searcher.search_with_collector(q, collector)
+            self.searcher.search_with_collector(self.scoring_query(q), collector)
         except TimeLimit:
             timed_out = True
-        return [(hit.docnum, hit.score) for hit in top.results()], timed_out
+        hits = [(hit.docnum, hit.score) for hit in top.results()]
+        if len(hits) < limit and not timed_out:
+            # The scoring query may miss matches (see scoring_query): they follow, unscored.
+            seen = {docnum for docnum, _ in hits}
+            matches = allowed_bits if allowed_bits is not None else self.live_bits
+            for docnum in docnums_from_bits(matches):
+                if docnum not in seen:
+                    hits.append((docnum, 0.0))
+                    if len(hits) >= limit:
+                        break
+        return hits, timed_out
+
+    def scoring_query(self, q):
+        """A cheaper query that ranks the same matches nearly the same way.
+
+        The match set is decided by the bitsets; ranking only needs the words. A phrase is
+        scored as its words (Whoosh's phrase matcher reads positions for every candidate and
+        cannot skip blocks), a prefix as its SCORED_PREFIX_TERMS most frequent expansions, and
+        the excluded side of AND NOT is left to the allowed set.
+        """
+        if isinstance(q, query.Phrase):
+            words = [query.Term(q.fieldname, word) for word in q.words]
+            return words[0] if len(words) == 1 else query.And(words, boost=q.boost)
+        if type(q) is query.Prefix:
+            reader = self.searcher.reader()
+            terms = []
+            for count, term in enumerate(reader.expand_prefix(q.fieldname, q.text)):
+                terms.append((reader.doc_frequency(q.fieldname, term), _text(term)))
+                if count > 2000:
+                    return q
+            terms.sort(reverse=True)
+            words = [query.Term(q.fieldname, t, boost=q.boost) for _, t in terms]
+            words = words[:SCORED_PREFIX_TERMS]
+            if not words:
+                return q
+            return words[0] if len(words) == 1 else query.Or(words)
+        if isinstance(q, query.AndNot):
+            return self.scoring_query(q.a)
+        if isinstance(q, query.And | query.Or | query.AndMaybe):
+            return q.apply(self.scoring_query)
+        return q
 
     def stored(self, docnum: int) -> dict:
         return self.searcher.stored_fields(docnum)
@@ -552,10 +833,12 @@ def _open_snapshot() -> IndexSnapshot:
             searcher = ix.searcher()
             reader = searcher.reader()
             size = reader.doc_count_all()
-            live = bytearray((size >> 3) + 1)
-            for docnum in reader.all_doc_ids():
-                live[docnum >> 3] |= 1 << (docnum & 7)
-            live_bits = int.from_bytes(live, "little")
+            live_bits = (1 << size) - 1
+            for leaf, offset in reader.leaf_readers():
+                if leaf.has_deletions():
+                    deleted = leaf.segment().deleted_docs()
+                    cleared = bits_from_docnums((offset + d for d in deleted), size)[0]
+                    live_bits &= ~cleared
             schema_doc = searcher.document_number(id="__schema__")
             if schema_doc is not None:
                 live_bits &= ~(1 << schema_doc)

@@ -23,8 +23,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import index
+from . import domain, index
+from .categories import official_category
 from .models import Citation, Determination, Letter
+from .specialties import official_specialty
+from .timeliness import Timeliness
 
 SYNC_CHUNK_LETTERS = 2000
 REBUILD_CHUNK_LETTERS = 2000
@@ -41,6 +44,10 @@ _LETTER_FIELDS = (
     "specialties",
     "summary",
     "synthetic",
+    "date_of_injury",
+    "date_assigned",
+    "ur_denial_date",
+    "application_received",
 )
 _ITEM_FIELDS = (
     "id",
@@ -81,8 +88,14 @@ def case_number_forms(case_number: str | None) -> list[str]:
 
 
 def category_values(category: str, subcategory: str) -> list[str]:
-    category = category or "Other"
+    """Facet values in the words of the state's drop-down: the category, and "category >
+    subcategory" when there is one."""
+    category, subcategory = official_category(category, subcategory)
     return [category, f"{category} > {subcategory}"] if subcategory else [category]
+
+
+def _day(value) -> int:
+    return value.toordinal() if value else 0
 
 
 def _labels(citations: list[dict]) -> tuple[list[str], list[str], list[str], list[str]]:
@@ -109,6 +122,7 @@ def documents_for_letters(letter_rows: list[dict]) -> Iterator[dict]:
         .order_by("letter_id", "ordinal")
         .values(*_ITEM_FIELDS)
     )
+    _with_case_outcomes(by_pk, items)
     citations: dict[int, list[dict]] = defaultdict(list)
     item_pks = [item["id"] for item in items]
     for start in range(0, len(item_pks), 5000):
@@ -123,6 +137,15 @@ def documents_for_letters(letter_rows: list[dict]) -> Iterator[dict]:
             citations[row["determination_id"]].append(row)
     for item in items:
         yield document_for_item(by_pk[item["letter_id"]], item, citations.get(item["id"], []))
+
+
+def _with_case_outcomes(by_pk: dict[int, dict], items: list[dict]) -> None:
+    """Add each letter's case outcome (over all its items) to its row."""
+    outcomes: dict[int, set[str]] = defaultdict(set)
+    for item in items:
+        outcomes[item["letter_id"]].add(item["outcome"])
+    for pk, row in by_pk.items():
+        by_pk[pk] = {**row, "case_outcome": domain.case_outcome(outcomes.get(pk, ()))}
 
 
 def document_for_item(letter: dict, item: dict, citations: list[dict]) -> dict:
@@ -145,13 +168,19 @@ def document_for_item(letter: dict, item: dict, citations: list[dict]) -> dict:
         )
         if t
     )
-    specialties = list(letter["specialties"] or [])
+    specialties = list(
+        dict.fromkeys(official_specialty(s) for s in letter["specialties"] or [] if s)
+    )
+    case_outcome = letter.get("case_outcome") or domain.case_outcome([item["outcome"]])
+    timeliness = Timeliness.of_letter(letter)
     return {
         "id": item_id(letter["public_id"], item["ordinal"]),
         "letter_id": letter["public_id"],
         "case": index.join_facet_values(case_number_forms(letter["case_number"])),
         "ordinal": item["ordinal"],
-        "decision_day": decision_date.toordinal() if decision_date else 0,
+        "decision_day": _day(decision_date),
+        "injury_day": _day(letter.get("date_of_injury")),
+        "received_day": _day(letter.get("application_received")),
         "request": request,
         "rationale": item["rationale"],
         "summary": letter["summary"],
@@ -167,8 +196,9 @@ def document_for_item(letter: dict, item: dict, citations: list[dict]) -> dict:
             "specialties": specialties,
             "guidelines": guidelines,
             "sections": sections,
-            "category": item["treatment_category"] or "Other",
+            "category": categories[0],
             "subcategory": item["treatment_subcategory"],
+            "case_outcome": case_outcome,
         },
         "outcome": item["outcome"],
         "specialty": index.join_facet_values(specialties),
@@ -179,6 +209,8 @@ def document_for_item(letter: dict, item: dict, citations: list[dict]) -> dict:
         "category": index.join_facet_values(categories),
         "year": str(decision_date.year) if decision_date else "",
         "priority": letter["priority"] or "",
+        "case_outcome": case_outcome,
+        **timeliness.buckets(),
     }
 
 
@@ -204,7 +236,7 @@ def sync_pending() -> int:
             for row in pending:
                 writer.delete_by_term("letter_id", row["public_id"])
             for document in documents:
-                writer.add_document(**document)
+                writer.add_document(**index.prepare_document(document))
         written += len(documents)
         cleared = _clear_flags(pending)
         if cleared < len(pending) and len(pending) < SYNC_CHUNK_LETTERS:
@@ -267,7 +299,7 @@ def rebuild_index(progress=None) -> int:
         for chunk in _chunks(pks, REBUILD_CHUNK_LETTERS):
             rows = list(Letter.objects.filter(pk__in=chunk).values(*_LETTER_FIELDS))
             for document in documents_for_letters(rows):
-                writer.add_document(**document)
+                writer.add_document(**index.prepare_document(document))
                 counted += 1
             snapshot_rows.extend(rows)
             if progress:

@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .index import TEXT_ANALYZER, Q
+from .index import PART_FIELDS, TEXT_ANALYZER, Q
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 30
@@ -75,7 +75,12 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "scs": ("spinal cord stimulator",),
 }
 
-_CASE_NUMBER = re.compile(r"(?<![A-Za-z0-9])(CM|SY)\s*-?\s*(\d{2})\s*-?\s*(\d{7})(?!\d)", re.I)
+# A digit may come right before: a pasted list whose line breaks a text box dropped reads
+# "CM16-0213037CM16-0213038". Dashes copied from PDFs may be en dashes.
+_CASE_NUMBER = re.compile(
+    r"(?<![A-Za-z])(CM|SY)\s*[-\u2013]?\s*(\d{2})\s*[-\u2013]?\s*(\d{7})(?!\d)", re.I
+)
+_LIST_SEPARATORS = re.compile(r"(?<!\S)[,;]+(?!\S)")
 # Zero-width, bidi controls and other invisible format characters (Unicode category Cf).
 _FORMAT_OR_CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
 _TOKEN = re.compile(r'\s*(?:(?P<lparen>\()|(?P<rparen>\))|(?P<quote>")|(?P<word>[^\s()"]+))')
@@ -335,6 +340,11 @@ def _terms_query(fieldname: str, tokens: tuple[str, ...]):
         return None
     if len(tokens) == 1:
         return Q.Term(fieldname, tokens[0])
+    if fieldname in PART_FIELDS:
+        # These fields keep no positions: the phrase in the whole item, each word in the field.
+        return Q.And(
+            [Q.Phrase(DEFAULT_FIELD, list(tokens))] + [Q.Term(fieldname, t) for t in tokens]
+        )
     return Q.Phrase(fieldname, list(tokens))
 
 
@@ -520,7 +530,9 @@ def _parse(text: str) -> ParsedQuery:
     if numbers:
         parsed.case_numbers = list(dict.fromkeys(numbers))
         parsed.case_query = Q.Or([Q.Term("case", n.lower()) for n in parsed.case_numbers])
-        text = _CASE_NUMBER.sub(" ", text).strip()
+        text = _CASE_NUMBER.sub(" ", text)
+        # The commas and semicolons that separated a list of case numbers are not words.
+        text = _LIST_SEPARATORS.sub(" ", text).strip()
 
     if not text:
         return parsed

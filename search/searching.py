@@ -4,9 +4,13 @@ Public interface (templates and the API rely on these names):
 
 SearchRequest (from `SearchRequest.from_params(request.GET)`):
     q: str                       the user's text ("" matches every item)
-    outcome, specialty, source, guideline, section, page_cited, category, year, priority:
+    outcome, specialty, source, guideline, section, page_cited, category, year, priority,
+    case_outcome, days_to_decision, days_assigned_to_decision, days_denial_to_application:
                                  tuple[str, ...] of selected facet values (OR within a facet,
                                  AND across facets)
+    decided_from, decided_to, injured_from, injured_to, received_from, received_to:
+                                 date | None (inclusive; a set bound drops letters that do not
+                                 state that date)
     sort: "relevance" | "newest" | "oldest"
     page: int (1-based)
     notices: list[str]           problems with the parameters, in plain English
@@ -14,6 +18,7 @@ SearchRequest (from `SearchRequest.from_params(request.GET)`):
     .with_facet_toggled(name, value) -> querystring with that value ticked/unticked, page reset
     .with_page(n) / .with_sort(s) -> querystring
     .selected(name) -> tuple of values; .is_selected(name, value) -> bool
+    .date_ranges -> list[DateRangeView] (every range, set or not); .without_range(prefix)
 
 SearchResult (from `run_search(search_request)`):
     request: SearchRequest, hits: list[Hit], total, page, pages, per_page (20)
@@ -23,9 +28,10 @@ SearchResult (from `run_search(search_request)`):
     timed_out: bool
 
 Hit: letter_id, case_number, decision_date (date | None), ordinal, request, outcome,
-    specialties, guidelines (labels), category, snippet_html (safe: only <mark>), url, score
+    case_outcome ("Upheld" | "Partial Overturn" | "Overturned"), specialties, guidelines
+    (labels), category, snippet_html (safe: only <mark>), url, score
 FacetValue: value, label, count, selected
-FACETS: list of Facet(name, label) in display order.
+FACETS: list of Facet(name, label, more) in display order; `more` ones sit under "More filters".
 
 How it stays fast: every match set is a Python int used as a bitset over document numbers.
 Filters are Whoosh queries (exact Terms on the facet fields) whose bitsets are cached per index
@@ -43,10 +49,13 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 
-from . import index
+from . import domain, index
+from .categories import official_category_value
 from .index import Q
 from .query import ParsedQuery, key_terms_query, parse_user_query
 from .snippets import make_snippet
+from .specialties import official_specialty
+from .timeliness import BUCKET_LABELS, BUCKET_VALUES
 
 PER_PAGE = 20
 MAX_PAGE = 10_000
@@ -62,6 +71,7 @@ PRIORITIES = ("Standard", "Expedited")
 class Facet:
     name: str  # request parameter and index field
     label: str
+    more: bool = False  # shown under the folded "More filters"
 
 
 FACETS = [
@@ -74,8 +84,78 @@ FACETS = [
     Facet("page_cited", "Page cited"),
     Facet("year", "Decision year"),
     Facet("priority", "Priority"),
+    Facet("case_outcome", "Case outcome", more=True),
+    Facet("days_to_decision", "Days from application received to decision", more=True),
+    Facet("days_assigned_to_decision", "Days from assignment to decision", more=True),
+    Facet("days_denial_to_application", "Days from UR denial to application", more=True),
 ]
 FACET_NAMES = tuple(f.name for f in FACETS)
+BUCKET_FACETS = ("days_to_decision", "days_assigned_to_decision", "days_denial_to_application")
+
+
+@dataclass(frozen=True)
+class DateRange:
+    prefix: str  # the parameters are <prefix>_from and <prefix>_to
+    field: str  # the day-number index field
+    label: str
+
+
+DATE_RANGES = [
+    DateRange("decided", "decision_day", "Decision date"),
+    DateRange("injured", "injury_day", "Date of injury"),
+    DateRange("received", "received_day", "Application received"),
+]
+DATE_PARAMS = tuple(f"{r.prefix}_{end}" for r in DATE_RANGES for end in ("from", "to"))
+
+
+@dataclass(frozen=True)
+class DateRangeView:
+    prefix: str
+    label: str
+    start: date | None
+    end: date | None
+
+    @property
+    def is_set(self) -> bool:
+        return self.start is not None or self.end is not None
+
+    @property
+    def from_param(self) -> str:
+        return f"{self.prefix}_from"
+
+    @property
+    def to_param(self) -> str:
+        return f"{self.prefix}_to"
+
+    @property
+    def summary(self) -> str:
+        """ "Jan 1, 2017 to Dec 31, 2017", "from Jan 1, 2017", "until Dec 31, 2017"."""
+        if self.start and self.end:
+            return f"{_day_text(self.start)} to {_day_text(self.end)}"
+        if self.start:
+            return f"from {_day_text(self.start)}"
+        return f"until {_day_text(self.end)}" if self.end else ""
+
+
+def _day_text(day: date) -> str:
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+def parse_date(text: str) -> date | None:
+    """ "2017-01-31" (what a date input sends) or "01/31/2017" (as the letters write dates)."""
+    text = text.strip()
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
+    parts = text.split("/")
+    if len(parts) == 3 and all(p.isdigit() for p in parts) and len(parts[2]) == 4:
+        try:
+            return date(int(parts[2]), int(parts[0]), int(parts[1]))
+        except ValueError:
+            return None
+    return None
 
 
 def time_limit_seconds() -> float:
@@ -114,6 +194,16 @@ class SearchRequest:
     category: tuple[str, ...] = ()
     year: tuple[str, ...] = ()
     priority: tuple[str, ...] = ()
+    case_outcome: tuple[str, ...] = ()
+    days_to_decision: tuple[str, ...] = ()
+    days_assigned_to_decision: tuple[str, ...] = ()
+    days_denial_to_application: tuple[str, ...] = ()
+    decided_from: date | None = None
+    decided_to: date | None = None
+    injured_from: date | None = None
+    injured_to: date | None = None
+    received_from: date | None = None
+    received_to: date | None = None
     sort: str = DEFAULT_SORT
     page: int = 1
     notices: tuple[str, ...] = ()
@@ -141,6 +231,7 @@ class SearchRequest:
                 elif accepted not in chosen:
                     chosen.append(accepted)
             facets[name] = tuple(sorted(chosen))
+        dates = _read_dates(params, notices)
         sort_values = _getlist(params, "sort")
         sort = (sort_values[0].strip().lower() if sort_values else "") or DEFAULT_SORT
         if sort not in SORTS:
@@ -156,7 +247,7 @@ class SearchRequest:
             except ValueError:
                 notices.append(f'"{page_values[0][:20]}" is not a page number: showing page 1.')
                 page = 1
-        return cls(q=q, sort=sort, page=page, notices=tuple(notices), **facets)
+        return cls(q=q, sort=sort, page=page, notices=tuple(notices), **facets, **dates)
 
     # -- reading
 
@@ -172,7 +263,30 @@ class SearchRequest:
 
     @property
     def has_filters(self) -> bool:
-        return bool(self.filters)
+        return bool(self.filters) or any(r.is_set for r in self.date_ranges)
+
+    @property
+    def date_ranges(self) -> list[DateRangeView]:
+        """Every date range in DATE_RANGES order, set or not."""
+        return [
+            DateRangeView(
+                r.prefix,
+                r.label,
+                getattr(self, f"{r.prefix}_from"),
+                getattr(self, f"{r.prefix}_to"),
+            )
+            for r in DATE_RANGES
+        ]
+
+    def day_filters(self) -> dict[str, tuple[int, int | None]]:
+        """Index field -> (first day, last day or None) for each range that is set."""
+        out = {}
+        for r in DATE_RANGES:
+            start, end = getattr(self, f"{r.prefix}_from"), getattr(self, f"{r.prefix}_to")
+            if start or end:
+                # Day 0 means "not stated": an open start still begins at day 1.
+                out[r.field] = (start.toordinal() if start else 1, end.toordinal() if end else None)
+        return out
 
     # -- writing URLs (stable order: the same state always gives the same URL)
 
@@ -182,6 +296,10 @@ class SearchRequest:
             params.append(("q", self.q))
         for name in FACET_NAMES:
             params.extend((name, value) for value in sorted(self.selected(name)))
+        for name in DATE_PARAMS:
+            value = getattr(self, name)
+            if value is not None:
+                params.append((name, value.isoformat()))
         if self.sort != DEFAULT_SORT:
             params.append(("sort", self.sort))
         if self.page != 1:
@@ -205,7 +323,37 @@ class SearchRequest:
         return replace(self, sort=sort if sort in SORTS else DEFAULT_SORT, page=1).querystring()
 
     def without_filters(self) -> str:
-        return replace(self, page=1, **{name: () for name in FACET_NAMES}).querystring()
+        cleared = {name: () for name in FACET_NAMES} | dict.fromkeys(DATE_PARAMS)
+        return replace(self, page=1, **cleared).querystring()
+
+    def without_range(self, prefix: str) -> str:
+        """The querystring with one date range (both ends) removed, page reset."""
+        names = [n for n in (f"{prefix}_from", f"{prefix}_to") if n in DATE_PARAMS]
+        return replace(self, page=1, **dict.fromkeys(names)).querystring()
+
+
+def _read_dates(params, notices: list[str]) -> dict[str, date | None]:
+    """The date range parameters; a bad date is dropped with a notice, a reversed range swapped."""
+    dates: dict[str, date | None] = {}
+    for r in DATE_RANGES:
+        for end in ("from", "to"):
+            name = f"{r.prefix}_{end}"
+            values = [v for v in _getlist(params, name) if v.strip()]
+            day = parse_date(values[0]) if values else None
+            if values and day is None:
+                shown = _clean_value(values[0])[:30]
+                notices.append(
+                    f'Ignored "{shown}" as the {r.label.lower()} {end}: '
+                    "use a date such as 2017-01-31."
+                )
+            dates[name] = day
+        start, finish = dates[f"{r.prefix}_from"], dates[f"{r.prefix}_to"]
+        if start and finish and start > finish:
+            notices.append(
+                f"The {r.label.lower()} range ended before it began: the two dates were swapped."
+            )
+            dates[f"{r.prefix}_from"], dates[f"{r.prefix}_to"] = finish, start
+    return dates
 
 
 def _facet_label(name: str) -> str:
@@ -223,7 +371,28 @@ def _accept_value(name: str, value: str) -> str | None:
         return value if value.isdigit() and len(value) == 4 else None
     if name == "priority":
         return next((p for p in PRIORITIES if p.lower() == value.lower()), None)
+    if name == "case_outcome":
+        return _CASE_OUTCOME_FORMS.get(" ".join(value.lower().replace("_", " ").split()))
+    if name in BUCKET_FACETS:
+        return value if value in BUCKET_VALUES else None
+    if name == "specialty":
+        return official_specialty(value)
+    if name == "category":
+        return official_category_value(value) or value
     return value
+
+
+# The state's search says Uphold / Overturn / Partial Overturn; letters say Upheld / Overturned.
+_CASE_OUTCOME_FORMS = {
+    "upheld": domain.CASE_UPHELD,
+    "uphold": domain.CASE_UPHELD,
+    "overturned": domain.CASE_OVERTURNED,
+    "overturn": domain.CASE_OVERTURNED,
+    "partial overturn": domain.CASE_PARTIAL,
+    "partial-overturn": domain.CASE_PARTIAL,
+    "partially overturned": domain.CASE_PARTIAL,
+    "partial": domain.CASE_PARTIAL,
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,6 +440,7 @@ class Hit:
     url: str
     score: float = 0.0
     sections: list[str] = field(default_factory=list)
+    case_outcome: str = ""
 
     @property
     def item_id(self) -> str:
@@ -317,7 +487,13 @@ def item_url(letter_id: str, ordinal: int) -> str:
 
 
 def facet_filter_query(name: str, values) -> object:
-    """The Whoosh query for one facet's selection: any of its values (exact terms)."""
+    """The Whoosh query for one facet's selection: any of its values (exact terms).
+
+    For a day-number field (index.DAY_FIELDS) `values` is (first day, last day or None), the
+    ordinals of a date range, and the query is that NumericRange.
+    """
+    if name in index.DAY_FIELDS:
+        return Q.NumericRange(name, values[0], values[1])
     terms = [Q.Term(name, value) for value in values]
     return terms[0] if len(terms) == 1 else Q.Or(terms)
 
@@ -346,6 +522,8 @@ def run_search(search: SearchRequest) -> SearchResult:
     deadline = time.monotonic() + time_limit_seconds()
 
     filters = _known_filters(snap, search, result.notices)
+    # Date ranges filter like facets (AND across) and narrow every facet's counts.
+    filters.update(search.day_filters())
     aggregate = snap.cached(
         ("aggregate", parsed.key, tuple(sorted(filters.items()))),
         lambda: _aggregate(snap, parsed, filters, deadline),
@@ -374,7 +552,7 @@ def _known_filters(snap, search: SearchRequest, notices: list[str]) -> dict[str,
     known: dict[str, tuple[str, ...]] = {}
     for name, values in search.filters.items():
         column = snap.facet(name)
-        present = tuple(v for v in values if v in column.values or name == "outcome")
+        present = tuple(v for v in values if v in column.values or name in _FIXED_VALUES)
         for value in values:
             if value not in present:
                 notices.append(
@@ -443,8 +621,8 @@ def _facet_values(counts, filters, search: SearchRequest) -> dict[str, list[Face
         pairs = dict(counts.get(facet.name, []))
         for value in selected:
             pairs.setdefault(value, 0)
-        if facet.name == "outcome":
-            ordered = [(v, pairs.get(v, 0)) for v in OUTCOME_LABELS]
+        if facet.name in _FIXED_VALUES:
+            ordered = [(v, pairs.get(v, 0)) for v in _FIXED_VALUES[facet.name]]
         elif facet.name == "year":
             ordered = sorted(pairs.items(), key=lambda p: p[0], reverse=True)
         elif facet.name == "priority":
@@ -458,14 +636,30 @@ def _facet_values(counts, filters, search: SearchRequest) -> dict[str, list[Face
         out[facet.name] = [
             FacetValue(
                 value=value,
-                label=OUTCOME_LABELS.get(value, value) if facet.name == "outcome" else value,
+                label=_value_label(facet.name, value),
                 count=count,
                 selected=value in selected,
             )
             for value, count in ordered
-            if count or value in selected or facet.name == "outcome"
+            if count or value in selected or facet.name in _FIXED_VALUES
         ]
     return out
+
+
+# Facets that always list all their values, in this order, zero counts included.
+_FIXED_VALUES = {
+    "outcome": tuple(OUTCOME_LABELS),
+    "case_outcome": domain.CASE_OUTCOMES,
+    **dict.fromkeys(BUCKET_FACETS, BUCKET_VALUES),
+}
+
+
+def _value_label(name: str, value: str) -> str:
+    if name == "outcome":
+        return OUTCOME_LABELS.get(value, value)
+    if name in BUCKET_FACETS:
+        return BUCKET_LABELS.get(value, value)
+    return value
 
 
 def _ordered_page(
@@ -494,16 +688,23 @@ def _ordered_page(
 
 
 def _pinned_case_docs(snap, parsed: ParsedQuery, final_bits: int) -> list[int]:
-    """Items of the case numbers typed, in ordinal order: they are listed first."""
+    """Items of the case numbers typed, listed first: case by case in the order they were typed,
+    each case's items in ordinal order."""
     if parsed.case_query is None:
         return []
     bits, _ = snap.cached(
         ("bits", repr(parsed.case_query)), lambda: snap.docs_bits(parsed.case_query)
     )
     docnums = index.docnums_from_bits(bits & final_bits)
-    return sorted(
-        docnums, key=lambda d: (snap.stored(d)["hit"]["letter_id"], snap.stored(d)["ordinal"])
-    )
+    typed = {number: position for position, number in enumerate(parsed.case_numbers)}
+
+    def key(docnum: int):
+        stored = snap.stored(docnum)
+        meta = stored["hit"]
+        position = typed.get((meta.get("case_number") or "").upper(), len(typed))
+        return (position, meta["letter_id"], stored["ordinal"])
+
+    return sorted(docnums, key=key)
 
 
 def _by_date(snap, final_bits: int, sort: str, start: int, wanted: int, aggregate) -> list[int]:
@@ -543,6 +744,7 @@ def hit_from_stored(stored: dict, highlight: list[str], score: float = 0.0) -> H
         guidelines=list(meta.get("guidelines", [])),
         category=meta.get("category", ""),
         sections=list(meta.get("sections", [])),
+        case_outcome=meta.get("case_outcome", ""),
         snippet_html=make_snippet(
             [stored.get("rationale", ""), stored.get("request", "")], highlight
         ),

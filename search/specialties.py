@@ -240,3 +240,13 @@ def _title(value: str) -> str:
         word.lower() if index and word.lower() in _SMALL_WORDS else word[:1].upper() + word[1:]
         for index, word in enumerate(words)
     )
+
+
+_OFFICIAL_KEYS: dict[str, str] = {_key(name): name for name in SPECIALTIES}
+
+
+def official_specialty(value: str) -> str:
+    """A specialty in the state's spelling when it is one of SPECIALTIES (or a known other
+    spelling of one); other values are returned as they are."""
+    key = _key(value or "")
+    return _OFFICIAL_KEYS.get(key) or _CANONICAL.get(key) or value

@@ -32,6 +32,7 @@ from .searching import (
     similar_to_item,
     similar_to_text,
 )
+from .timeliness import Timeliness
 
 # A real state case number; only these have a page on the state's decision search.
 REAL_CASE_NUMBER = re.compile(r"^CM\d{2}-\d{7}$")
@@ -243,6 +244,7 @@ def letter_detail(request, public_id: str):
         terms=terms,
         summary_html=highlight(letter.summary, terms),
         case_outcome=letter.case_outcome if determinations else "",
+        timeliness=Timeliness.of_letter(letter).rows(),
         state_url=STATE_CASE_URL.format(case_number) if REAL_CASE_NUMBER.match(case_number) else "",
         back_to_search=f"{reverse('search')}?{request.GET.urlencode()}" if q else "",
         nav="letter",
@@ -320,6 +322,7 @@ class FacetGroup:
     title: str
     shown: list[FacetOption]
     folded: list[FacetOption]
+    more: bool = False  # under the folded "More filters"
 
 
 _DOM_ID_UNSAFE = re.compile(r"[^a-z0-9]+")
@@ -356,14 +359,15 @@ def facet_groups(search_request: SearchRequest, facets: dict) -> list[FacetGroup
         visible = FACET_VISIBLE if len(options) > FACET_VISIBLE + 2 else len(options)
         shown = [o for i, o in enumerate(options) if i < visible or o.selected]
         folded = [o for i, o in enumerate(options) if i >= visible and not o.selected]
-        groups.append(FacetGroup(facet.name, facet.label, shown, folded))
+        groups.append(FacetGroup(facet.name, facet.label, shown, folded, facet.more))
     return groups
 
 
 def active_filters(search_request: SearchRequest, groups: list[FacetGroup]) -> list[dict]:
+    """One removable chip per ticked facet value and per date range that is set."""
     labels = {(g.name, o.value): o.label for g in groups for o in g.shown}
     titles = {facet.name: facet.label for facet in FACETS}
-    return [
+    chips = [
         {
             "title": titles[name],
             "label": labels.get((name, value), value),
@@ -372,6 +376,16 @@ def active_filters(search_request: SearchRequest, groups: list[FacetGroup]) -> l
         for name, values in search_request.filters.items()
         for value in values
     ]
+    chips += [
+        {
+            "title": dates.label,
+            "label": dates.summary,
+            "querystring": search_request.without_range(dates.prefix),
+        }
+        for dates in search_request.date_ranges
+        if dates.is_set
+    ]
+    return chips
 
 
 def page_links(search_request: SearchRequest, page: int, pages: int) -> list[dict]:
@@ -422,7 +436,11 @@ def search_context(search_request: SearchRequest, result) -> dict:
         "hits": result.hits,
         "notices": result.notices,
         "breakdown": outcome_bar(result.breakdown),
-        "facet_groups": groups,
+        "facet_groups": [g for g in groups if not g.more],
+        "more_facet_groups": [g for g in groups if g.more],
+        "date_ranges": search_request.date_ranges,
+        "more_filters_active": sum(r.is_set for r in search_request.date_ranges)
+        + sum(len(search_request.selected(g.name)) for g in groups if g.more),
         "active_filters": active_filters(search_request, groups),
         "clear_filters_querystring": search_request.without_filters(),
         "page_links": page_links(search_request, page, pages) if pages > 1 else [],
@@ -496,6 +514,7 @@ CSV_COLUMNS = [
     "specialties",
     "guidelines",
     "url",
+    "case_outcome",
 ]
 # A spreadsheet runs a cell that starts with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -543,6 +562,7 @@ def search_csv(request):
                         "; ".join(hit.specialties),
                         "; ".join(hit.guidelines),
                         base + hit.url,
+                        hit.case_outcome,
                     )
                 )
                 written += 1

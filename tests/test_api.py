@@ -21,6 +21,7 @@ RESULT_KEYS = {
     "ordinal",
     "request",
     "outcome",
+    "case_outcome",
     "specialties",
     "guidelines",
     "snippet_html",

@@ -230,3 +230,79 @@ def test_screenshots_of_the_pages(site, browser, viewport):
             assert not page.locator("details.filters").evaluate("d => d.open")
     finally:
         context.close()
+
+
+def test_more_filters_dates_and_chips(site, page):
+    page.goto(site + "/?q=therapy")
+    everything = total(page)
+    more = page.locator("#more-filters")
+    assert not more.evaluate("d => d.open")
+    more.locator("summary").click()
+    assert more.evaluate("d => d.open")
+    date_from = page.get_by_label("Decision date From")
+    date_from.click(position={"x": 12, "y": 10})  # the month, the first part
+    # Typing a date part by part sends one search, when the field is left.
+    date_from.press_sequentially("01012017", delay=30)
+    page.wait_for_timeout(400)
+    assert "decided_from" not in page.url
+    page.locator("#q").focus()
+    wait_for_url(page, r"decided_from=2017-01-01")
+    assert page.get_by_label("Decision date From").input_value() == "2017-01-01"
+    assert total(page) < everything
+    # The section stays open across the swap; a chip names the filter and removes it.
+    assert page.locator("#more-filters").evaluate("d => d.open")
+    page.locator("#facet-case_outcome-upheld").check()
+    wait_for_url(page, r"case_outcome=Upheld")
+    chip = page.get_by_role("link", name=re.compile(r"Remove filter Decision date"))
+    expect(chip).to_be_visible()
+    chip.click()
+    wait_for_url(page, r"^(?!.*decided_from).*case_outcome=Upheld")
+    assert page.get_by_label("Decision date From").input_value() == ""
+    assert page.locator("#facet-case_outcome-upheld").is_checked()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_screenshots_of_more_filters(site, browser, viewport):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = "desktop" if viewport == DESKTOP else "phone"
+    context = browser.new_context(viewport=viewport)
+    try:
+        page = context.new_page()
+        # Opened by the reader, nothing set yet.
+        page.goto(site + "/?q=therapy")
+        page.wait_for_load_state("networkidle")
+        if name == "phone":
+            page.locator("details.filters > summary").click()
+        page.locator("#more-filters > summary").click()
+        page.screenshot(path=str(SCREENSHOTS / f"search-more-open-{name}.png"))
+        # Some filters set: the section opens by itself and the chips list them.
+        page.goto(
+            site + "/?q=therapy&decided_from=2016-12-01&decided_to=2017-03-31"
+            "&case_outcome=Upheld&days_to_decision=15-30&outcome=upheld"
+        )
+        page.wait_for_load_state("networkidle")
+        assert page.locator("#more-filters").evaluate("d => d.open")
+        assert page.locator(".active-filters a").count() == 5
+        page.screenshot(path=str(SCREENSHOTS / f"search-more-active-{name}.png"))
+        if name == "phone":
+            # On a phone the filters fold above the results and their chips; opened:
+            page.locator("details.filters > summary").click()
+            page.screenshot(path=str(SCREENSHOTS / f"search-more-active-open-{name}.png"))
+    finally:
+        context.close()
+
+
+def test_more_filters_without_javascript(site, browser):
+    context = browser.new_context(viewport=DESKTOP, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(site + "/?q=therapy")
+        page.locator("#more-filters > summary").click()
+        page.locator("#received_from").fill("2016-11-15")
+        page.locator("#facet-days_to_decision-15-30").check()
+        page.locator("#more-filters").get_by_role("button", name="Apply").click()
+        page.wait_for_url(re.compile(r"(?=.*days_to_decision=15-30)(?=.*received_from=2016-11-15)"))
+        assert page.locator("#received_from").input_value() == "2016-11-15"
+        assert page.locator("#facet-days_to_decision-15-30").is_checked()
+    finally:
+        context.close()

@@ -336,6 +336,7 @@ def test_csv_export_has_cap_line_header_and_rows(client, sample):
         "specialties",
         "guidelines",
         "url",
+        "case_outcome",
     ]
     total = body(client.get("/", {"q": "therapy"}))
     assert len(rows) > 1 and f"<strong>{len(rows) - 1}</strong>" in total

@@ -10,14 +10,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from search import index as our_index
+from search import indexing
 from search.indexing import documents_for_letters
 from search.models import Letter
 
-# What documents_for_letters reads from each letter row.
-LETTER_COLUMNS = (
-    "id", "public_id", "case_number", "decision_date", "priority", "specialties", "summary",
-    "synthetic",
-)
+# The letter columns the index reads: the same tuple, so the peers never miss a field it uses.
+LETTER_COLUMNS = getattr(indexing, "LETTER_FIELDS", None) or indexing._LETTER_FIELDS
 CHUNK_LETTERS = 2000
 
 

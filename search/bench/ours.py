@@ -33,4 +33,5 @@ class OurEngine:
                 name: {value.value: value.count for value in values}
                 for name, values in result.facets.items()
             },
+            timed_out=bool(result.timed_out),
         )

@@ -28,9 +28,12 @@ def _say(message: str) -> None:
 
 
 def _index_size_mb() -> float:
-    from django.conf import settings
+    """The live generation only: a rebuild keeps the previous one for readers still on it."""
+    from search import index
 
-    return folder_size_mb(Path(settings.SEARCH_INDEX_DIR))
+    root = index.index_root()
+    generation = index.current_generation(root)
+    return folder_size_mb(root / generation if generation else root)
 
 
 def _database_size_mb() -> float:
@@ -50,7 +53,32 @@ def build(items: int, letters: int, seed: int) -> dict:
     stats["index_mb"] = _index_size_mb()
     stats["database_mb"] = _database_size_mb()
     stats["peak_rss_mb"] = peak_rss_mb()
+    stats["schema_version"] = _schema_version()
+    stats["index_path"] = "sync"
     return stats
+
+
+def _schema_version() -> int:
+    from search import index
+
+    return index.SCHEMA_VERSION
+
+
+def reindex() -> dict:
+    """Index a stored corpus again with the current code (`rebuild_index`), timed."""
+    from search.indexing import rebuild_index
+
+    corpus.prepare_database()
+    start = time.perf_counter()
+    indexed = rebuild_index()
+    return {
+        "index_seconds": time.perf_counter() - start,
+        "indexed": indexed,
+        "index_mb": _index_size_mb(),
+        "schema_version": _schema_version(),
+        "index_path": "rebuild_index",
+        "index_peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def add_letters(seed: int, start: int, count: int) -> dict:
@@ -135,20 +163,24 @@ def search(engine: str, peers_folder: Path, rounds: int) -> dict:
     for query in queries:  # warm-up pass, not measured
         answers[query.name] = searcher.search(query)
     samples: dict[str, list[float]] = {q.name: [] for q in queries}
+    timed_out = 0
     for round_number in range(rounds):
         for query in queries:
-            ms, _ = timed_ms(lambda q=query: searcher.search(q))
+            ms, answer = timed_ms(lambda q=query: searcher.search(q))
             samples[query.name].append(ms)
+            timed_out += answer.timed_out
         _say(f"{engine}: round {round_number + 1}/{rounds} done")
     result = {
         "engine": engine,
         "cold_first_query_ms": cold_ms,
         "latency": summarize_ms([ms for values in samples.values() for ms in values]),
+        "timed_out": timed_out,
         "per_query": {
             q.name: {
                 "kind": q.kind,
                 "median_ms": sorted(samples[q.name])[len(samples[q.name]) // 2],
                 "total": answers[q.name].total,
+                "timed_out": answers[q.name].timed_out,
                 "hits": len(answers[q.name].hit_ids),
                 "passages": sum(1 for p in answers[q.name].passages if p),
                 "facets": {k: dict(v) for k, v in answers[q.name].facets.items()},

@@ -81,12 +81,18 @@ def render(results: dict) -> str:
     if build:
         parse_rate = build["letters"] / build["parse_seconds"]
         ingest_rate = build["letters"] / build["wall_seconds"]
+        if build.get("store_includes_parse"):
+            steps = f"parse and database in one pass {build['store_seconds']:.1f} s"
+        else:
+            steps = (f"parse {build['parse_seconds']:.1f} s, database "
+                     f"{build['store_seconds']:.1f} s")
+        by_rebuild = build.get("index_path") == "rebuild_index"
         lines += [
             "== Parse and ingest ==",
             f"parse only:   {parse_rate:,.0f} letters/s",
             f"bulk ingest:  {ingest_rate:,.0f} letters/s ({build['letters']:,} letters in "
-            f"{build['wall_seconds']:.1f} s: parse {build['parse_seconds']:.1f} s, database "
-            f"{build['store_seconds']:.1f} s, index {build['index_seconds']:.1f} s)",
+            f"{build['wall_seconds']:.1f} s: {steps}, index {build['index_seconds']:.1f} s"
+            + (" by rebuild_index" if by_rebuild else "") + ")",
         ]
         add = results.get("add")
         if add:
@@ -126,6 +132,10 @@ def render(results: dict) -> str:
              "peak MB", "build s"],
             rows,
         )
+        cut = {e: i.get("timed_out", 0) for e, i in search.items() if i.get("timed_out")}
+        if cut:
+            lines.append("answers stopped by a time limit (counts partial): " + ", ".join(
+                f"{engine} {n}" for engine, n in cut.items()))
         cached = search.get("ours", {}).get("cached_latency")
         samples = search.get("ours", {}).get("latency", {}).get("count")
         lines.append(

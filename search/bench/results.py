@@ -11,3 +11,4 @@ class EngineAnswer:
     hit_ids: list[str] = field(default_factory=list)
     passages: list[str] = field(default_factory=list)
     facets: dict[str, dict[str, int]] = field(default_factory=dict)  # facet -> value -> count
+    timed_out: bool = False  # the engine stopped early (ours has a time limit); counts partial

@@ -96,6 +96,8 @@ class Runner:
         wanted = {"items": self.items, "letters": self.letters, "seed": self.seed}
         if not rebuild and manifest.get("corpus") == wanted and manifest.get("build"):
             self.log(f"Reusing the corpus in {self.data_dir}")
+            if manifest["build"].get("schema_version") != current_schema_version():
+                self.reindex(manifest)
             return manifest
         if self.data_dir.exists():
             shutil.rmtree(self.data_dir)
@@ -107,6 +109,18 @@ class Runner:
         manifest = {"corpus": wanted, "build": build, "peers": {}}
         datadir.write_manifest(self.data_dir, manifest)
         return manifest
+
+    def reindex(self, manifest: dict) -> None:
+        """The index was built by another schema version: index the stored letters again."""
+        self.log("The corpus's index has an older schema: indexing it again (rebuild_index)")
+        build = manifest["build"]
+        result = self.phase("reindex", datadir.app_dir(self.data_dir))
+        build.update(result)
+        build["wall_seconds"] = (
+            build["parse_seconds"] + build["store_seconds"] + build["index_seconds"]
+        )
+        build["peak_rss_mb"] = max(build["peak_rss_mb"], result["index_peak_rss_mb"])
+        datadir.write_manifest(self.data_dir, manifest)
 
     def peer_index(self, manifest: dict, peer: str) -> dict:
         built = manifest.setdefault("peers", {}).get(peer)
@@ -168,6 +182,12 @@ class Runner:
                 shutil.rmtree(folder, ignore_errors=True)
         results["seconds"] = time.perf_counter() - started
         return results
+
+
+def current_schema_version() -> int:
+    from search import index
+
+    return index.SCHEMA_VERSION
 
 
 def available_peers(requested: list[str]) -> list[str]:

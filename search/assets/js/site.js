@@ -77,10 +77,46 @@
     }
   });
 
+  // A date input reports a change for every part typed (the year 2, 20, 201, 2017), and a
+  // search then would replace the field mid-typing. While the field has the focus its change
+  // is held back, and sent once the reader leaves the field; Enter submits the form as usual.
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input.date-control")) return;
+    if (document.activeElement === input && !input.hasAttribute("data-sending")) {
+      event.stopPropagation();
+      input.setAttribute("data-held", "");
+    }
+  }, true);
+
+  document.addEventListener("focusout", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input.date-control[data-held]")) return;
+    input.removeAttribute("data-held");
+    input.setAttribute("data-sending", "");
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+    input.removeAttribute("data-sending");
+  });
+
+  // "More filters" stays as the reader left it when the results (and it) are replaced.
+  var moreFiltersOpen = null;
+  document.addEventListener("toggle", function (event) {
+    var target = event.target;
+    if (target.id === "more-filters") moreFiltersOpen = target.open;
+  }, true);
+
+  function keepMoreFilters() {
+    var more = document.getElementById("more-filters");
+    if (more && moreFiltersOpen !== null && more.open !== moreFiltersOpen) {
+      more.open = moreFiltersOpen;
+    }
+  }
+
   document.addEventListener("htmx:afterSettle", function () {
     var results = document.getElementById("results");
     if (results) results.removeAttribute("aria-busy");
     fitFilters();
+    keepMoreFilters();
   });
 
   document.addEventListener("htmx:historyRestore", function () { fitFilters(); });

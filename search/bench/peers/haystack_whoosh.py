@@ -28,10 +28,8 @@ from ..results import EngineAnswer
 
 PAGE_SIZE = 20
 BATCH_SIZE = 1000  # haystack's update_index default
-FACETS = ("outcome", "specialty", "source", "guideline", "section", "page_cited", "category",
-          "year", "priority")
 
-_index_class = None
+_index_classes: dict[tuple[str, ...], type] = {}
 
 
 def available() -> bool:
@@ -43,9 +41,52 @@ def haystack_value(value: str) -> str:
     return value.replace(",", ";")
 
 
-def configure(path: Path):
+def facets_of_built_index(path: Path) -> tuple[str, ...]:
+    """The facets an existing haystack index was built with (its `<facet>_exact` fields)."""
+    from whoosh import index as whoosh_index
+
+    schema = whoosh_index.open_dir(str(path)).schema
+    return tuple(name.removesuffix("_exact") for name in schema.names() if name.endswith("_exact"))
+
+
+def _index_class(facets: tuple[str, ...]):
+    """A SearchIndex class with one faceted field per facet of our index."""
+    from haystack import indexes
+
+    from search.models import Determination
+
+    if facets in _index_classes:
+        return _index_classes[facets]
+
+    def get_model(self):
+        return Determination
+
+    def prepare(self, obj):
+        data = indexes.SearchIndex.prepare(self, obj)
+        doc: PeerDocument = obj.bench_document
+        data["text"] = f"{doc.case_number}\n{doc.text}"
+        data["request"] = doc.request
+        data["item_id"] = doc.item_id
+        for facet in facets:
+            data[facet] = [haystack_value(v) for v in doc.facets.get(facet, [])]
+        return data
+
+    attributes = {
+        "text": indexes.CharField(document=True),
+        "request": indexes.CharField(),
+        "item_id": indexes.CharField(indexed=False),
+        **{facet: indexes.MultiValueField(faceted=True) for facet in facets},
+        "get_model": get_model,
+        "prepare": prepare,
+        "__module__": __name__,
+    }
+    cls = type("ItemIndex", (indexes.SearchIndex, indexes.Indexable), attributes)
+    _index_classes[facets] = cls
+    return cls
+
+
+def configure(path: Path, facets: tuple[str, ...] | None = None):
     """Point haystack at `path` and register the index; returns the index instance."""
-    global _index_class
     settings.HAYSTACK_CONNECTIONS = {
         "default": {
             "ENGINE": "haystack.backends.whoosh_backend.WhooshEngine",
@@ -53,41 +94,13 @@ def configure(path: Path):
         }
     }
     settings.HAYSTACK_LIMIT_TO_REGISTERED_MODELS = False
-    from haystack import connections, indexes
+    from haystack import connections
 
-    from search.models import Determination
+    from search import index as our_index
 
-    if _index_class is None:
-
-        class ItemIndex(indexes.SearchIndex, indexes.Indexable):
-            text = indexes.CharField(document=True)
-            request = indexes.CharField()
-            item_id = indexes.CharField(indexed=False)
-            outcome = indexes.MultiValueField(faceted=True)
-            specialty = indexes.MultiValueField(faceted=True)
-            source = indexes.MultiValueField(faceted=True)
-            guideline = indexes.MultiValueField(faceted=True)
-            section = indexes.MultiValueField(faceted=True)
-            page_cited = indexes.MultiValueField(faceted=True)
-            category = indexes.MultiValueField(faceted=True)
-            year = indexes.MultiValueField(faceted=True)
-            priority = indexes.MultiValueField(faceted=True)
-
-            def get_model(self):
-                return Determination
-
-            def prepare(self, obj):
-                data = super().prepare(obj)
-                doc: PeerDocument = obj.bench_document
-                data["text"] = f"{doc.case_number}\n{doc.text}"
-                data["request"] = doc.request
-                data["item_id"] = doc.item_id
-                for facet in FACETS:
-                    data[facet] = [haystack_value(v) for v in doc.facets.get(facet, [])]
-                return data
-
-        _index_class = ItemIndex
-    item_index = _index_class()
+    if facets is None:
+        facets = tuple(our_index.FACET_FIELDS)
+    item_index = _index_class(facets)()
     connections["default"].get_unified_index().build(indexes=[item_index])
     return item_index
 
@@ -125,7 +138,9 @@ class HaystackEngine:
     name = "haystack"
 
     def __init__(self, path: Path):
-        configure(path)
+        # Search with the facets the index was built with, whatever our schema has since added.
+        self.facets = facets_of_built_index(path)
+        configure(path, self.facets)
         from haystack.query import SearchQuerySet
 
         self.base = SearchQuerySet().using("default")
@@ -148,7 +163,7 @@ class HaystackEngine:
 
     def search(self, query: BenchQuery) -> EngineAnswer:
         filters = dict(query.filters)
-        sqs = self._queryset(query, filters, FACETS).highlight()
+        sqs = self._queryset(query, filters, self.facets).highlight()
         hits = list(sqs[:PAGE_SIZE])
         total = sqs.count()
         facets = self._counts(sqs)

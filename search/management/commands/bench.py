@@ -106,6 +106,8 @@ class Command(BaseCommand):
         peers_folder = datadir.peers_dir(data_dir)
         if name == "build":
             result = phases.build(options["items"], options["letters"], options["seed"])
+        elif name == "reindex":
+            result = phases.reindex()
         elif name == "add":
             result = phases.add_letters(options["seed"], options["start"], options["count"])
         elif name == "build-peer":
