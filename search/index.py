@@ -45,7 +45,8 @@ from whoosh.index import EmptyIndexError, LockError
 from whoosh.lang.porter import stem as _stem
 from whoosh.reading import TermNotFound
 
-SCHEMA_VERSION = 3  # 2: date ranges, case outcome, timeliness buckets; 3: leaner text fields
+SCHEMA_VERSION = 4  # 2: date ranges, case outcome, timeliness buckets; 3: leaner text fields;
+# 4: token pairs for phrases
 POINTER_NAME = "CURRENT"
 FACET_SEPARATOR = "\x1f"
 WRITER_TIMEOUT_SECONDS = 60.0
@@ -695,14 +696,19 @@ class IndexSnapshot:
                         flags.add_ids(ids, offset)
             return flags.bits()
         if isinstance(q, query.Phrase) and q.words:
-            if q.fieldname == "text" and len(q.words) > 1 and not q.slop > 1:
+            pairs_field = q.fieldname in ("text", *PART_FIELDS)
+            if pairs_field and len(q.words) > 1 and not q.slop > 1:
                 # Consecutive pairs, each adjacent somewhere in the item: the phrase itself
-                # for two words, and all but certainly for longer ones.
+                # for two words, and all but certainly for longer ones. The part fields keep
+                # no positions: there, the phrase in the item and each word in the field.
                 bits = -1
                 for pair in token_pairs(list(q.words)):
                     bits &= self.term_bits("pairs", pair)
                     if not bits:
                         return 0
+                if q.fieldname != "text":
+                    for word in q.words:
+                        bits &= self.term_bits(q.fieldname, word)
                 return bits
             candidates = -1
             for word in q.words:

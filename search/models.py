@@ -52,12 +52,7 @@ class Letter(models.Model):
     @property
     def case_outcome(self) -> str:
         """Upheld, Overturned or Partial Overturn, as the state's search names them."""
-        outcomes = {d.outcome for d in self.determinations.all()}
-        if outcomes == {domain.OVERTURNED}:
-            return "Overturned"
-        if domain.OVERTURNED in outcomes:
-            return "Partial Overturn"
-        return "Upheld"
+        return domain.case_outcome(d.outcome for d in self.determinations.all())
 
 
 class Determination(models.Model):

@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .index import PART_FIELDS, TEXT_ANALYZER, Q
+from .index import TEXT_ANALYZER, Q
 
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 30
@@ -340,11 +340,6 @@ def _terms_query(fieldname: str, tokens: tuple[str, ...]):
         return None
     if len(tokens) == 1:
         return Q.Term(fieldname, tokens[0])
-    if fieldname in PART_FIELDS:
-        # These fields keep no positions: the phrase in the whole item, each word in the field.
-        return Q.And(
-            [Q.Phrase(DEFAULT_FIELD, list(tokens))] + [Q.Term(fieldname, t) for t in tokens]
-        )
     return Q.Phrase(fieldname, list(tokens))
 
 

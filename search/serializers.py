@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from . import domain
 from .models import Citation, Determination, Letter
 
 
@@ -28,7 +29,7 @@ def letter_as_json(letter: Letter) -> dict:
         "ur_denial_date": iso(letter.ur_denial_date),
         "application_received": iso(letter.application_received),
         "priority": letter.priority or None,
-        "case_outcome": _case_outcome(determinations),
+        "case_outcome": domain.case_outcome(d.outcome for d in determinations),
         "specialties": list(letter.specialties),
         "licensure": list(letter.licensure),
         "reviewer": letter.reviewer_raw,
@@ -84,11 +85,3 @@ def _guideline_json(raw: str, flags: list, citations: list[Citation]) -> dict:
         ],
     }
 
-
-def _case_outcome(determinations: list[Determination]) -> str:
-    outcomes = {d.outcome for d in determinations}
-    if outcomes == {"overturned"}:
-        return "Overturned"
-    if "overturned" in outcomes:
-        return "Partial Overturn"
-    return "Upheld"
