@@ -45,8 +45,8 @@ from whoosh.index import EmptyIndexError, LockError
 from whoosh.lang.porter import stem as _stem
 from whoosh.reading import TermNotFound
 
-SCHEMA_VERSION = 4  # 2: date ranges, case outcome, timeliness buckets; 3: leaner text fields;
-# 4: token pairs for phrases
+SCHEMA_VERSION = 5  # 2: date ranges, case outcome, timeliness buckets; 3: leaner text fields;
+# 4: token pairs for phrases; 5: no token pairs (they tripled the cost of indexing)
 POINTER_NAME = "CURRENT"
 FACET_SEPARATOR = "\x1f"
 WRITER_TIMEOUT_SECONDS = 60.0
@@ -126,9 +126,6 @@ def build_schema() -> fields.Schema:
         # Everything above in one field, with positions for phrases: the default search
         # parses against it alone.
         text=fields.TEXT(analyzer=TEXT_ANALYZER),
-        # Each pair of consecutive tokens of `text` as one term ("physic therapi"): a phrase is
-        # looked up as its pairs instead of reading positions document by document.
-        pairs=fields.KEYWORD(scorable=False, commas=True),
         synthetic=fields.BOOLEAN(),
         # What a hit shows without touching the database.
         hit=fields.STORED(),
@@ -209,14 +206,7 @@ def prepare_document(document: dict) -> dict:
             out[name] = text_tokens(value)
             if name in ("request", "rationale"):
                 out[f"_stored_{name}"] = value
-    tokens = out.get("text")
-    if isinstance(tokens, list) and "pairs" not in out:
-        out["pairs"] = token_pairs(tokens)
     return out
-
-
-def token_pairs(tokens) -> list[str]:
-    return [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
 
 
 # Whoosh looks up each new posting's field length while writing a segment; for a field without
@@ -349,7 +339,9 @@ def live_writer() -> Iterator:
         generation, ix = open_or_create()
         check_schema(ix)
         try:
-            writer = ix.writer(timeout=WRITER_TIMEOUT_SECONDS, delay=0.05)
+            # limitmb: a sync of a few thousand items sorts its postings in memory rather
+            # than in temporary runs on disk.
+            writer = ix.writer(timeout=WRITER_TIMEOUT_SECONDS, delay=0.05, limitmb=256)
         except LockError as exc:
             raise IndexUnavailable("the search index is locked by another writer") from exc
         if current_generation(root) != generation:
@@ -696,19 +688,12 @@ class IndexSnapshot:
                         flags.add_ids(ids, offset)
             return flags.bits()
         if isinstance(q, query.Phrase) and q.words:
-            pairs_field = q.fieldname in ("text", *PART_FIELDS)
-            if pairs_field and len(q.words) > 1 and not q.slop > 1:
-                # Consecutive pairs, each adjacent somewhere in the item: the phrase itself
-                # for two words, and all but certainly for longer ones. The part fields keep
-                # no positions: there, the phrase in the item and each word in the field.
-                bits = -1
-                for pair in token_pairs(list(q.words)):
-                    bits &= self.term_bits("pairs", pair)
-                    if not bits:
-                        return 0
-                if q.fieldname != "text":
-                    for word in q.words:
-                        bits &= self.term_bits(q.fieldname, word)
+            if q.fieldname in PART_FIELDS:
+                # These fields keep no positions: the phrase in the item, each word in the field.
+                in_text = query.Phrase("text", list(q.words), slop=q.slop)
+                bits = self._query_bits(in_text, state)
+                for word in q.words:
+                    bits &= self.term_bits(q.fieldname, word)
                 return bits
             candidates = -1
             for word in q.words:
@@ -743,12 +728,13 @@ class IndexSnapshot:
         allow = BitsView(allowed_bits, self.size) if allowed_bits is not None else None
         collector = _FilteredTimedCollector(top, allow, time.monotonic() + timelimit)
         timed_out = False
+        scoring = self.scoring_query(q)
         try:
-            self.searcher.search_with_collector(self.scoring_query(q), collector)
+            self.searcher.search_with_collector(scoring, collector)
         except TimeLimit:
             timed_out = True
         hits = [(hit.docnum, hit.score) for hit in top.results()]
-        if len(hits) < limit and not timed_out:
+        if scoring is not q and len(hits) < limit and not timed_out:
             # The scoring query may miss matches (see scoring_query): they follow, unscored.
             seen = {docnum for docnum, _ in hits}
             matches = allowed_bits if allowed_bits is not None else self.live_bits
@@ -786,7 +772,8 @@ class IndexSnapshot:
         if isinstance(q, query.AndNot):
             return self.scoring_query(q.a)
         if isinstance(q, query.And | query.Or | query.AndMaybe):
-            return q.apply(self.scoring_query)
+            cheaper = q.apply(self.scoring_query)
+            return q if cheaper == q else cheaper
         return q
 
     def stored(self, docnum: int) -> dict:

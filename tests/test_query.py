@@ -240,3 +240,19 @@ def test_hostile_text_searches_answer(corpus, text):
 def test_hostile_parameters_answer(corpus, params):
     result = run_search(SearchRequest.from_params(params))
     assert result.total >= 0
+
+
+def test_phrase_limited_to_a_field_matches_only_items_with_it_there(corpus):
+    from search.models import Determination
+
+    phrase = "medically necessary"
+    result = run_search(SearchRequest.from_params({"q": [f'rationale:"{phrase}"']}))
+    expected = Determination.objects.filter(rationale__icontains=phrase).count()
+    assert 0 < expected
+    # Stemming may add near forms; every item with the exact phrase in its rationale is found.
+    assert result.total >= expected
+    for hit in result.hits:
+        rationale = Determination.objects.get(
+            letter__public_id=hit.letter_id, ordinal=hit.ordinal
+        ).rationale
+        assert "medical" in rationale.lower() and "necess" in rationale.lower()

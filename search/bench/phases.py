@@ -83,9 +83,15 @@ def reindex() -> dict:
 
 def add_letters(seed: int, start: int, count: int) -> dict:
     """Add `count` new letters to an existing corpus (a scratch copy of it)."""
+    from search import index
     from search.models import Determination
 
     items_before = Determination.objects.count()
+    try:
+        index.check_schema(index.open_or_create()[1])
+    except index.IndexUnavailable as exc:
+        # The code's index schema moved on since the corpus was indexed: say so, not a crash.
+        return {"error": str(exc), "letters": count, "items_before": items_before}
     stats = corpus.ingest_synthetic(seed=seed, start=start, max_letters=count, progress=_say)
     stats["items_before"] = items_before
     stats["peak_rss_mb"] = peak_rss_mb()

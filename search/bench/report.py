@@ -54,7 +54,7 @@ def goals(results: dict) -> list[tuple[str, str, bool | None]]:
         rate = build["letters"] / build["wall_seconds"]
         out.append(("bulk ingest >= 200 letters/s", f"{rate:,.0f} letters/s", rate >= 200))
     add = results.get("add")
-    if add:
+    if add and not add.get("error"):
         if add["letters"] == 1000:
             out.append(("add 1,000 letters to the large index < 30 s",
                         f"{add['wall_seconds']:.1f} s", add["wall_seconds"] < 30))
@@ -95,7 +95,9 @@ def render(results: dict) -> str:
             + (" by rebuild_index" if by_rebuild else "") + ")",
         ]
         add = results.get("add")
-        if add:
+        if add and add.get("error"):
+            lines.append(f"add {add['letters']:,} letters: not measured ({add['error']})")
+        elif add:
             lines.append(
                 f"add {add['letters']:,} letters to the {add['items_before']:,}-item index: "
                 f"{add['wall_seconds']:.1f} s ({add['letters'] / add['wall_seconds']:,.0f} "
@@ -196,7 +198,7 @@ def render(results: dict) -> str:
     memory_rows = []
     if build:
         memory_rows.append(["bulk ingest (parse + database + index)", build["peak_rss_mb"]])
-    if results.get("add"):
+    if results.get("add", {}).get("peak_rss_mb"):
         memory_rows.append(["add 1,000 letters", results["add"]["peak_rss_mb"]])
     for peer, info in results.get("peers_build", {}).items():
         memory_rows.append([f"{peer}: build", info["peak_rss_mb"]])
