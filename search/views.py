@@ -41,7 +41,8 @@ STATE_CASE_URL = "https://www.dir.ca.gov/dwc/IMR/IMRDecisionSearch.asp?caseno={}
 SIMILAR_PER_ITEM = 5
 PRECEDENT_TEXT_MAX = 5000
 
-# Headers that change what the search page returns (fragment or full page).
+# Headers that change what a page returns (fragment or full page): the search page and an
+# item's similar precedents.
 HTMX_VARY = ("HX-Request", "HX-Target", "HX-History-Restore-Request")
 
 
@@ -124,7 +125,6 @@ class ItemView:
     rationale_html: SafeString
     guidelines: list[PartyGuideline]
     citation_line: str
-    similar: list = field(default_factory=list)
 
     @property
     def ordinal(self) -> int:
@@ -213,10 +213,6 @@ def _item_view(letter: Letter, determination: Determination, terms: list[str]) -
     )
 
 
-def _similar_for(letter: Letter, ordinal: int) -> list:
-    return similar_to_item(letter.public_id, ordinal, limit=SIMILAR_PER_ITEM).hits
-
-
 def letter_detail(request, public_id: str):
     letter = (
         Letter.objects.prefetch_related("determinations__citations")
@@ -232,9 +228,9 @@ def letter_detail(request, public_id: str):
     q = request.GET.get("q", "")[:1000]
     terms = highlight_terms(q)
     determinations = sorted(letter.determinations.all(), key=lambda d: d.ordinal)
+    # From the database only: each item's similar precedents are a search of their own, fetched
+    # when the reader opens them (item_similar), so the letter itself stays fast.
     items = [_item_view(letter, d, terms) for d in determinations]
-    for item in items:
-        item.similar = _similar_for(letter, item.ordinal)
     case_number = letter.case_number or ""
     context = page_context(
         request,
@@ -250,6 +246,41 @@ def letter_detail(request, public_id: str):
         nav="letter",
     )
     return render(request, "search/letter.html", context)
+
+
+def similar_container_id(ordinal: int) -> str:
+    """The id of the element on the letter page that an item's similar precedents fill; htmx
+    sends it as HX-Target. search/_letter_item.html writes the same id."""
+    return f"similar-{ordinal}"
+
+
+def item_similar(request, public_id: str, ordinal: int):
+    """The precedents most like one item of a letter: a page of its own, and the fragment that
+    fills the item's "Similar precedents" on the letter page when the reader opens it."""
+    determination = (
+        Determination.objects.select_related("letter")
+        .filter(letter__public_id=public_id, ordinal=ordinal)
+        .first()
+    )
+    if determination is None:
+        if Letter.objects.filter(public_id=public_id).exists():
+            return not_found(request)  # the letter is there, the item is not
+        return not_found(request, letter_id=public_id)
+    letter = determination.letter
+    similar = similar_to_item(public_id, ordinal, limit=SIMILAR_PER_ITEM)
+    context = {
+        "letter": letter,
+        "determination": determination,
+        "hits": similar.hits,
+        "notices": similar.notices,
+    }
+    if wants_fragment(request, similar_container_id(ordinal)):
+        response = render(request, "search/_similar_list.html", context)
+    else:
+        context.update(breakdown=outcome_bar(similar.breakdown), nav="letter")
+        response = render(request, "search/item_similar.html", page_context(request, **context))
+    patch_vary_headers(response, HTMX_VARY)
+    return response
 
 
 def not_found(request, letter_id: str = "", exception=None):
@@ -275,17 +306,21 @@ EXAMPLE_SEARCHES = [
 ]
 
 
-def wants_results_fragment(request) -> bool:
-    """Only an htmx request aimed at the results pane gets the fragment.
+def wants_fragment(request, target_id: str) -> bool:
+    """Only an htmx request aimed at the element `target_id` gets the fragment that fills it.
 
     A history restore or a boosted link replaces the whole page, so those get the full page.
     """
     htmx = request.htmx
     return (
         bool(htmx)
-        and htmx.target == "results"
+        and htmx.target == target_id
         and not (htmx.history_restore_request or htmx.boosted)
     )
+
+
+def wants_results_fragment(request) -> bool:
+    return wants_fragment(request, "results")
 
 
 def search_page(request):

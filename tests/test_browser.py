@@ -199,6 +199,48 @@ def test_an_item_link_lands_on_the_item(site, page):
     assert page.evaluate("document.querySelector(':target').id") == "item-2"
 
 
+def test_similar_precedents_load_when_an_item_is_opened(site, page):
+    letter = next(letter for letter in Letter.objects.all() if letter.determinations.count() >= 2)
+    fetched: list[str] = []
+    page.on(
+        "request",
+        lambda request: fetched.append(request.url) if "/similar/" in request.url else None,
+    )
+    page.goto(f"{site}/letters/{letter.public_id}/")
+    page.wait_for_load_state("networkidle")
+    assert fetched == []  # the letter renders without them
+    similar = page.locator("#item-1 details.similar")
+    summary = similar.locator("summary")
+    assert summary.inner_text() == "Similar precedents"
+    summary.click()
+    expect(similar.locator(".similar-list li").first).to_be_visible()
+    assert similar.locator(".similar-list a[href*='#item-']").count() > 0
+    # Closed and opened again, the list is still there and is not fetched twice.
+    summary.click()
+    summary.click()
+    page.wait_for_load_state("networkidle")
+    expect(similar.locator(".similar-list li").first).to_be_visible()
+    assert fetched == [f"{site}/letters/{letter.public_id}/items/1/similar/"]
+    assert page.locator("#item-2 .similar-list").count() == 0  # other items wait their turn
+    # The page fixture fails the test on any console error or CSP violation.
+
+
+def test_similar_precedents_without_javascript(site, browser):
+    letter = next(letter for letter in Letter.objects.all() if letter.determinations.count() >= 2)
+    context = browser.new_context(viewport=DESKTOP, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{site}/letters/{letter.public_id}/")
+        page.locator("#item-1 details.similar summary").click()
+        page.get_by_role("link", name="Similar precedents for item 1 on their own page").click()
+        page.wait_for_url(re.compile(r"/items/1/similar/$"))
+        assert page.locator(".similar-list li").count() > 0
+        page.get_by_role("link", name=re.compile(r"Back to item 1")).click()
+        page.wait_for_url(re.compile(rf"/letters/{re.escape(letter.public_id)}/#item-1$"))
+    finally:
+        context.close()
+
+
 def test_a_letter_holding_a_script_runs_nothing(site, page):
     letter = hostile_letter("Denied as written. <script>window.__pwned=1</script> End.")
     page.goto(f"{site}/letters/{letter.public_id}/?q=denied")
@@ -219,6 +261,7 @@ def test_screenshots_of_the_pages(site, browser, viewport):
             ("search", "/?q=cognitive+behavioral+therapy"),
             ("search-empty", "/"),
             ("letter", f"/letters/{letter.public_id}/?q=therapy#item-1"),
+            ("item-similar", f"/letters/{letter.public_id}/items/1/similar/"),
             ("precedents", "/precedents/?text=12+sessions+cognitive+behavioral+therapy"),
         ]:
             page.goto(site + path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import xml.etree.ElementTree as ET
 from datetime import date
 
@@ -14,6 +15,9 @@ from django.core import serializers
 from search import domain
 from search.ingest import ingest_paths, store_letter, sync_index
 from search.models import Citation, Determination, Letter
+from search.searching import similar_to_item
+from search.synthetic import write_corpus
+from search.views import SIMILAR_PER_ITEM
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -225,9 +229,29 @@ def test_searched_words_are_highlighted_on_the_letter(client, sample):
     assert "Back to the search" in html
 
 
-def test_letter_page_shows_similar_precedents(client, sample):
-    html = body(client.get("/letters/CM17-0015957/"))
-    assert "Similar precedents" in html
+def test_letter_page_links_each_item_to_its_similar_precedents(client, sample):
+    letter = Letter.objects.get(public_id="CM17-0015957")
+    html = body(client.get(f"/letters/{letter.public_id}/"))
+    for ordinal in letter.determinations.values_list("ordinal", flat=True):
+        url = f"/letters/CM17-0015957/items/{ordinal}/similar/"
+        # A plain link (no JavaScript needed) and the container htmx fills on first opening.
+        assert f'<a href="{url}">' in html
+        assert f'id="similar-{ordinal}"' in html and f'hx-get="{url}"' in html
+    assert "<summary>Similar precedents</summary>" in html
+    assert 'hx-trigger="toggle once from:closest details"' in html
+    assert 'class="similar-list"' not in html  # nothing searched while rendering
+    assert "{#" not in html and "comment %}" not in html  # template comments stay comments
+
+
+def test_letter_page_runs_no_similar_search(client, sample, monkeypatch):
+    def no_search(*args, **kwargs):
+        raise AssertionError("the letter page must not search for similar items")
+
+    monkeypatch.setattr("search.views.similar_to_item", no_search)
+    monkeypatch.setattr("search.searching.similar_to_item", no_search)
+    response = client.get("/letters/CM17-0015957/", {"q": "therapy"})
+    assert response.status_code == 200
+    assert "Similar precedents" in body(response)
 
 
 def test_unknown_letter_gets_the_404_page(client, db):
@@ -269,6 +293,111 @@ def test_synthetic_letters_are_labelled_and_the_site_says_so(client, db):
 
 def test_real_data_has_no_synthetic_banner(client, sample):
     assert "Synthetic sample data" not in body(client.get("/"))
+
+
+# --- an item's similar precedents --------------------------------------------------------------
+
+
+def similar_links(html: str) -> list[tuple[str, int]]:
+    """(letter id, ordinal) of every precedent listed in a similar-precedents list."""
+    listed = html[html.index('<ol class="similar-list">') :]
+    listed = listed[: listed.index("</ol>")]
+    return [(lid, int(n)) for lid, n in re.findall(r'href="/letters/([^/"]+)/#item-(\d+)"', listed)]
+
+
+def test_item_similar_page_lists_precedents_from_other_letters(client, sample):
+    response = client.get("/letters/CM17-0015957/items/1/similar/")
+    html = body(response)
+    assert response.status_code == 200
+    assert "<html" in html and "<header" in html  # a page of its own
+    assert "<title>Similar precedents · item 1 of CM17-0015957 ·" in html
+    assert 'href="/letters/CM17-0015957/#item-1"' in html and "Back to item 1" in html
+    listed = similar_links(html)
+    expected = similar_to_item("CM17-0015957", 1, limit=SIMILAR_PER_ITEM).hits
+    assert listed and listed == [(hit.letter_id, hit.ordinal) for hit in expected]
+    assert all(letter_id != "CM17-0015957" for letter_id, _ in listed)
+    assert "Outcomes among the" in html and '<svg viewBox="0 0 1000 10"' in html
+    assert "HX-Request" in response["Vary"] and "HX-Target" in response["Vary"]
+
+
+def test_item_similar_page_over_a_synthetic_corpus(client, db, tmp_path):
+    write_corpus(tmp_path / "letters", 30, seed=5)
+    report = ingest_paths([tmp_path / "letters"])
+    assert not report.rejected and report.ingested == 30
+    letter = Letter.objects.order_by("public_id").first()
+    for determination in letter.determinations.all():
+        url = f"/letters/{letter.public_id}/items/{determination.ordinal}/similar/"
+        response = client.get(url)
+        html = body(response)
+        assert response.status_code == 200
+        listed = similar_links(html)
+        assert 0 < len(listed) <= SIMILAR_PER_ITEM
+        assert all(letter_id != letter.public_id for letter_id, _ in listed)
+        assert all(Letter.objects.filter(public_id=letter_id).exists() for letter_id, _ in listed)
+        assert 'class="badge badge-synthetic">Synthetic</span></li>' in html
+        assert "Synthetic sample data" in html
+
+
+def test_item_similar_for_unknown_letter_or_item_is_the_404_page(client, sample):
+    unknown_letter = client.get("/letters/CM99-0000000/items/1/similar/")
+    assert unknown_letter.status_code == 404
+    html = body(unknown_letter)
+    assert "We could not find that page" in html and "CM99-0000000" in html
+    items = Letter.objects.get(public_id="CM17-0015957").determinations.count()
+    for ordinal in (items + 1, 0, 99999999999999999999):
+        response = client.get(f"/letters/CM17-0015957/items/{ordinal}/similar/")
+        assert response.status_code == 404, ordinal
+        assert "We could not find that page" in body(response)
+    assert client.get("/letters/CM17-0015957/items/x/similar/").status_code == 404
+    hostile = client.get("/letters/%3Cscript%3E/items/1/similar/")
+    assert hostile.status_code == 404 and "<script>" not in body(hostile)
+
+
+def test_htmx_request_for_the_similar_container_gets_only_the_list(client, sample):
+    response = client.get(
+        "/letters/CM17-0015957/items/2/similar/",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="similar-2",
+    )
+    html = body(response)
+    assert response.status_code == 200
+    assert "<html" not in html and "<header" not in html and "<h1" not in html
+    assert html.lstrip().startswith(("<ol", "<p"))
+    assert similar_links(html)
+    assert "HX-Request" in response["Vary"] and "HX-Target" in response["Vary"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"HTTP_HX_REQUEST": "true", "HTTP_HX_HISTORY_RESTORE_REQUEST": "true"},
+        {"HTTP_HX_REQUEST": "true", "HTTP_HX_BOOSTED": "true", "HTTP_HX_TARGET": "similar-2"},
+        {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "similar-1"},  # another item's container
+        {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"},
+        {"HTTP_HX_REQUEST": "true"},
+    ],
+    ids=["plain", "history-restore", "boosted", "other-item", "other-target", "no-target"],
+)
+def test_every_other_similar_request_gets_the_full_page(client, sample, headers):
+    response = client.get("/letters/CM17-0015957/items/2/similar/", **headers)
+    html = body(response)
+    assert response.status_code == 200
+    assert "<html" in html and "<h1>Precedents similar to item 2 of case CM17-0015957</h1>" in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_item_similar_escapes_letter_text(client, db):
+    hostile_letter("Denied. <script>window.__pwned=1</script> See MTUS.")
+    other = hostile_letter("Denied. <script>window.__pwned=2</script>", case_number="CM16-0999998")
+    url = f"/letters/{other.public_id}/items/2/similar/"
+    fragment = body(client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="similar-2"))
+    page = body(client.get(url))
+    for html in (fragment, page):
+        # The other hostile letter's item is listed, its request escaped.
+        assert ("CM16-0999999", 2) in similar_links(html)
+        assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+        assert "<script>window.__pwned" not in html
 
 
 # --- the precedent finder ----------------------------------------------------------------------
