@@ -48,6 +48,20 @@ class Server:
             peaks[f"worker {number}"] = process_peak_rss_mb(pid)
         return peaks
 
+    def memory_mb(self) -> dict[str, dict]:
+        """Current (VmRSS) and peak (VmHWM) resident memory of the master and each live worker."""
+        processes = {"master": self.process.pid}
+        for number, pid in enumerate(self.worker_pids(), start=1):
+            processes[f"worker {number}"] = pid
+        return {
+            name: {
+                "pid": pid,
+                "rss_mb": process_rss_mb(pid),
+                "peak_rss_mb": process_peak_rss_mb(pid),
+            }
+            for name, pid in processes.items()
+        }
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -56,6 +70,17 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def process_rss_mb(pid: int) -> float | None:
+    """Another process's current resident memory, from /proc (VmRSS), while it is alive."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        return None
+    return None
 
 
 def _free_port() -> int:
@@ -88,15 +113,39 @@ def _server_environment(app_folder: Path) -> dict[str, str]:
     return env
 
 
-def start_gunicorn(app_folder: Path, project_dir: Path, python: str, workers: int) -> Server:
+def start_gunicorn(
+    app_folder: Path,
+    project_dir: Path,
+    python: str,
+    workers: int,
+    *,
+    timeout: int = 120,
+    limit_request_line: int | None = None,
+    log_file: Path | None = None,
+) -> Server:
+    """gunicorn (sync workers) on 127.0.0.1 and a free port, answering once it is up.
+
+    `timeout` is gunicorn's worker timeout; `limit_request_line` its --limit-request-line (None:
+    gunicorn's default, 4094; it clamps values above 8190 to 8190, and 0 means no limit);
+    `log_file` receives gunicorn's and Django's stderr (default: this process's stderr).
+    """
     port = _free_port()
     gunicorn = str(Path(python).parent / "gunicorn")
-    process = subprocess.Popen(  # noqa: S603 - fixed argument list, our own binary
-        [gunicorn, "imrsite.wsgi:application", "--workers", str(workers), "--bind",
-         f"{HOST}:{port}", "--timeout", "120", "--log-level", "warning"],
-        cwd=project_dir,
-        env=_server_environment(app_folder),
-    )
+    command = [gunicorn, "imrsite.wsgi:application", "--workers", str(workers), "--bind",
+               f"{HOST}:{port}", "--timeout", str(timeout), "--log-level", "warning"]
+    if limit_request_line is not None:
+        command += ["--limit-request-line", str(limit_request_line)]
+    log = open(log_file, "ab") if log_file is not None else None  # closed once the child has it
+    try:
+        process = subprocess.Popen(  # noqa: S603 - fixed argument list, our own binary
+            command,
+            cwd=project_dir,
+            env=_server_environment(app_folder),
+            stderr=log,
+        )
+    finally:
+        if log is not None:
+            log.close()  # the child has its own descriptor
     server = Server(process, port, workers)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
