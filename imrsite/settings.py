@@ -171,6 +171,13 @@ if IMR_HTTPS:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"one_line_warning": {"()": "imrsite.log_filters.OneLineWarning"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("IMR_LOG_LEVEL", "WARNING")},
+    "loggers": {
+        # More GET/POST parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS: the 400 is on purpose,
+        # so one warning line instead of an ERROR with a traceback. Every other error (other
+        # django.security loggers included) is logged as before.
+        "django.security.TooManyFieldsSent": {"filters": ["one_line_warning"]},
+    },
 }

@@ -21,10 +21,14 @@ read each value's posting list once per searcher generation (see `IndexSnapshot`
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
+import marshal
 import os
 import re
 import shutil
+import signal
+import struct
 import threading
 import time
 import uuid
@@ -32,21 +36,29 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import reduce
-from itertools import repeat
+from heapq import merge as heapq_merge
+from heapq import nlargest
+from itertools import accumulate, chain, compress, pairwise, repeat
 from pathlib import Path
 
 from django.conf import settings
 from whoosh import fields, index, query
+from whoosh import writing as whoosh_writing
 from whoosh.analysis import STOP_WORDS, RegexTokenizer, StemmingAnalyzer
-from whoosh.codec.whoosh3 import W3PerDocReader
+from whoosh.codec import whoosh3
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
 from whoosh.collectors import TimeLimit, TopCollector, WrappingCollector
 from whoosh.idsets import DocIdSet
 from whoosh.index import EmptyIndexError, LockError
 from whoosh.lang.porter import stem as _stem
+from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.reading import TermNotFound
+from whoosh.util import random_name
+from whoosh.util.numeric import byte_to_length
 
-SCHEMA_VERSION = 5  # 2: date ranges, case outcome, timeliness buckets; 3: leaner text fields;
-# 4: token pairs for phrases; 5: no token pairs (they tripled the cost of indexing)
+SCHEMA_VERSION = 6  # 2: date ranges, case outcome, timeliness buckets; 3: leaner text fields;
+# 4: token pairs for phrases; 5: no token pairs (they tripled the cost of indexing);
+# 6: no positions, word pairs for phrases (positions made every posting block slow to read)
 POINTER_NAME = "CURRENT"
 FACET_SEPARATOR = "\x1f"
 WRITER_TIMEOUT_SECONDS = 60.0
@@ -116,16 +128,20 @@ def build_schema() -> fields.Schema:
         injury_day=fields.NUMERIC(),  # the same for the date of injury
         received_day=fields.NUMERIC(),  # and for the date the application was received
         # No character offsets anywhere: passages are found in the stored text (snippets.py).
-        request=fields.TEXT(analyzer=TEXT_ANALYZER, stored=True, field_boost=3.0),
+        request=fields.TEXT(analyzer=TEXT_ANALYZER, stored=True, field_boost=3.0, phrase=False),
         # Also in `text`, so these keep term frequencies only (no positions, no lengths): a
         # phrase limited to one of them is matched as the phrase in `text` plus each word in
         # the field (see query.py); the rationale is stored for passages.
         rationale=_part_field(stored=True),
         summary=_part_field(),
         guideline_text=_part_field(),
-        # Everything above in one field, with positions for phrases: the default search
-        # parses against it alone.
-        text=fields.TEXT(analyzer=TEXT_ANALYZER),
+        # Everything above in one field: the default search parses against it alone. No
+        # positions: a posting block with positions takes three times as long to read, and
+        # every search reads whole posting lists. Phrases are matched on `pairs` instead.
+        text=fields.TEXT(analyzer=TEXT_ANALYZER, phrase=False),
+        # Each pair of neighbouring words of `text` ("physic therapi"), once per item: a
+        # two-word phrase is one term here, a longer one the AND of its pairs.
+        pairs=fields.ID(),
         synthetic=fields.BOOLEAN(),
         # What a hit shows without touching the database.
         hit=fields.STORED(),
@@ -196,9 +212,18 @@ def text_tokens(text: str) -> list[str]:
 _ANALYSED_FIELDS = ("request", "rationale", "summary", "guideline_text", "text")
 
 
+PAIR_SEPARATOR = " "  # never inside a token: the tokenizer takes word characters, "*" and "."
+
+
+def word_pairs(tokens) -> list[str]:
+    """The distinct neighbouring pairs of a token list, as `pairs` terms ("physic therapi")."""
+    return list(dict.fromkeys(map(PAIR_SEPARATOR.join, pairwise(tokens))))
+
+
 def prepare_document(document: dict) -> dict:
     """A document for `writer.add_document`: text fields as analysed token lists (stored
-    fields keep their text). Documents already holding lists are returned as they are."""
+    fields keep their text), and the word pairs of `text`. Documents already holding lists are
+    returned as they are."""
     out = dict(document)
     for name in _ANALYSED_FIELDS:
         value = out.get(name)
@@ -206,6 +231,8 @@ def prepare_document(document: dict) -> dict:
             out[name] = text_tokens(value)
             if name in ("request", "rationale"):
                 out[f"_stored_{name}"] = value
+    if isinstance(out.get("text"), list) and "pairs" not in out:
+        out["pairs"] = word_pairs(out["text"])
     return out
 
 
@@ -222,6 +249,166 @@ def _cached_length_reader(self, fieldname, column):
 
 
 W3PerDocReader._cached_reader = _cached_length_reader
+# Posting ids are stored as deltas; Whoosh sums them back in a Python generator, one step per
+# posting. itertools.accumulate gives the same sums at C speed.
+whoosh3.delta_decode = accumulate
+
+
+# Whoosh's writer puts each posting, a (field, term, docnum, weight, value) tuple, in a
+# PostingPool that sorts them all before writing the segment: past `limitmb` it sorts what it
+# holds, pickles it to a temporary run file one posting at a time, and at commit it unpickles
+# and merges every run (most of the time of a large sync). Postings arrive in document order,
+# so this pool groups them by field and term instead: each term's postings are already in
+# order, only the distinct terms are sorted, a run holds one record per term (marshal'd, many
+# records per write) and the merge handles records, not postings. It has PostingPool's
+# interface as SegmentWriter, MpWriter and whoosh.multiproc.finish_subsegment use it.
+POSTING_BYTES = 200  # memory of one pooled posting (its tuple, term bytes, value, float)
+RUN_CHUNK_ITEMS = 50_000  # postings per marshal'd chunk of a run file
+RUN_MAX_OPEN = 64  # runs merged at once; more are first reduced (as Whoosh's maxfiles)
+_RUN_MAGIC = b"IMRrun2\n"
+_RUN_LENGTH = struct.Struct("<Q")
+
+
+class TermPool:
+    def __init__(self, tempstore, segment, limitmb=128, **kwargs):
+        self.tempstore = tempstore
+        self.segment = segment
+        self.limit = max(1, limitmb * 1024 * 1024 // POSTING_BYTES)
+        self.count = 0
+        self.fields: dict[str, dict[bytes, list[tuple]]] = {}
+        self.unordered: set[tuple[str, bytes]] = set()
+        self.fieldnames: set[str] = set()
+        self.runs: list[str] = []
+
+    def add(self, item) -> None:
+        terms = self.fields.get(item[0])
+        if terms is None:
+            terms = self.fields[item[0]] = {}
+            self.fieldnames.add(item[0])
+        postings = terms.get(item[1])
+        if postings is None:
+            terms[item[1]] = [item]
+        else:
+            if postings[-1][2] > item[2]:
+                self.unordered.add(item[:2])  # not in document order: sorted when written
+            postings.append(item)
+        self.count += 1
+        if self.count >= self.limit:
+            self.save()
+
+    def _records(self) -> Iterator[tuple[str, bytes, list[tuple]]]:
+        """(field, term, postings) of what is in memory, in order."""
+        unordered = self.unordered
+        for fieldname in sorted(self.fields):
+            terms = self.fields[fieldname]
+            for term in sorted(terms):
+                postings = terms[term]
+                if unordered and (fieldname, term) in unordered:
+                    postings.sort()
+                yield fieldname, term, postings
+
+    def iter_postings(self) -> Iterator[tuple]:
+        if not self.runs:
+            return (p for _, _, postings in self._records() for p in postings)
+        self.save()
+        if len(self.runs) > RUN_MAX_OPEN:
+            self.reduce_to(RUN_MAX_OPEN, RUN_MAX_OPEN)
+        runs, self.runs = self.runs, []
+        return _postings(self._merged(runs))
+
+    def save(self) -> None:
+        """Write what is in memory to a new run: (field, term, docnums, weights, values)."""
+        if not self.count:
+            return
+        records = (
+            (f, t, *tuple(zip(*postings, strict=True))[2:]) for f, t, postings in self._records()
+        )
+        self.runs.append(self._write_run(records))
+        self.fields, self.unordered, self.count = {}, set(), 0
+
+    def reduce_to(self, target: int, k: int) -> None:
+        """Merge runs `k` at a time until `target` remain, oldest first (document order)."""
+        k = max(k, 2)
+        while len(self.runs) > max(target, 1):
+            merged = self._write_run(self._merged(self.runs[:k]))
+            self.runs[:k] = [merged]
+
+    def _write_run(self, records) -> str:
+        path = f"{random_name()}.run"
+        with self.tempstore.create_file(path).raw_file() as f:
+            f.write(_RUN_MAGIC)
+            chunk, size = [], 0
+            for record in records:
+                chunk.append(record)
+                size += len(record[2])
+                if size >= RUN_CHUNK_ITEMS:
+                    _write_chunk(f, chunk)
+                    chunk, size = [], 0
+            if chunk:
+                _write_chunk(f, chunk)
+        return path
+
+    def _read_records(self, path: str) -> Iterator[tuple]:
+        try:
+            with self.tempstore.open_file(path).raw_file() as f:
+                if f.read(len(_RUN_MAGIC)) != _RUN_MAGIC:
+                    raise ValueError(f"{path} is not a run written by TermPool")
+                while length := f.read(_RUN_LENGTH.size):
+                    # Our own file, in the writer's temporary folder, written just before.
+                    yield from marshal.loads(f.read(_RUN_LENGTH.unpack(length)[0]))  # noqa: S302
+        finally:
+            self.tempstore.delete_file(path)
+
+    def _read_run(self, path: str) -> Iterator[tuple]:
+        """A run's postings (MpWriter reads sub-writers' runs through this)."""
+        return _postings(self._read_records(path))
+
+    def _merged(self, paths: list[str]) -> Iterator[tuple]:
+        """The records of several runs, one per term, each term's documents in order.
+
+        Records of one term from different runs compare by their documents, so they come out
+        by first document; runs hold disjoint documents, so they are usually just joined."""
+        group: list[tuple] = []
+        for record in heapq_merge(*(self._read_records(path) for path in paths)):
+            if group and (record[1] != group[0][1] or record[0] != group[0][0]):
+                yield _joined(group)
+                group = []
+            group.append(record)
+        if group:
+            yield _joined(group)
+
+    def cleanup(self) -> None:
+        for path in self.runs:
+            with contextlib.suppress(OSError):
+                self.tempstore.delete_file(path)
+        self.runs = []
+        self.fields, self.unordered, self.count = {}, set(), 0
+
+
+def _write_chunk(f, records: list) -> None:
+    data = marshal.dumps(records, 4)
+    f.write(_RUN_LENGTH.pack(len(data)))
+    f.write(data)
+
+
+def _joined(group: list[tuple]) -> tuple:
+    if len(group) == 1:
+        return group[0]
+    fieldname, term = group[0][0], group[0][1]
+    docs = tuple(chain.from_iterable(r[2] for r in group))
+    weights = tuple(chain.from_iterable(r[3] for r in group))
+    values = tuple(chain.from_iterable(r[4] for r in group))
+    if any(a[2][-1] > b[2][0] for a, b in pairwise(group)):  # interleaved documents
+        docs, weights, values = zip(*sorted(zip(docs, weights, values, strict=True)), strict=True)
+    return fieldname, term, docs, weights, values
+
+
+def _postings(records) -> Iterator[tuple]:
+    for fieldname, term, docs, weights, values in records:
+        yield from zip(repeat(fieldname), repeat(term), docs, weights, values)
+
+
+whoosh_writing.PostingPool = TermPool
 
 
 # ---------------------------------------------------------------------------------------------
@@ -327,21 +514,78 @@ def check_schema(ix: index.Index) -> None:
 # Writing
 
 
+class _SubWriterTask(SubWriterTask):
+    """Whoosh's sub-writer process, made to die with its parent.
+
+    A sub-writer is forked after the parent took the index's write lock, an flock that the
+    child's copy of the descriptor keeps held; and it waits on its job queue forever. So a
+    parent killed mid-write would leave children that block every later writer. The kernel
+    kills them with the parent instead (Linux; elsewhere they only check at start).
+    """
+
+    def run(self):
+        with contextlib.suppress(Exception):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != self.parent_pid:
+            os._exit(1)  # the parent died before the line above
+        super().run()
+
+
+class _ParallelWriter(MpWriter):
+    """MpWriter (one segment per process) whose sub-writers die with the parent, and stop
+    when the writer is cancelled (Whoosh's cancel only sets a flag in the parent's copy of each
+    task, leaving them blocked on their queue)."""
+
+    def _new_task(self):
+        task = _SubWriterTask(
+            self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs,
+            self.multisegment,
+        )
+        task.parent_pid = os.getpid()
+        self.tasks.append(task)
+        task.start()
+        return task
+
+    def cancel(self):
+        for task in self.tasks:
+            if task.is_alive():
+                task.kill()
+            task.join()
+        self.tasks = []
+        super().cancel()
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def new_writer(ix: index.Index, *, procs: int = 1, multisegment: bool = True, **options):
+    """A writer on `ix`; with procs > 1 (capped at the cores), `procs` processes that write a
+    segment each (multisegment) or hand their sorted postings to the parent."""
+    procs = min(procs, os.cpu_count() or 1)
+    if procs < 2:
+        return ix.writer(**options)
+    return _ParallelWriter(ix, procs=procs, multisegment=multisegment, **options)
+
+
 @contextlib.contextmanager
-def live_writer() -> Iterator:
+def live_writer(*, procs: int = 1) -> Iterator:
     """A writer on the live generation; a second writer waits for the first instead of failing.
 
     If a rebuild switched generations while this one waited for the lock, it moves to the new
-    generation so no update lands in an index that is about to be dropped.
+    generation so no update lands in an index that is about to be dropped. With procs > 1
+    (large batches), documents are written by that many processes into a segment each; deletes
+    apply as with one process (they mark documents of the existing segments).
     """
     root = index_root()
     for _ in range(5):
         generation, ix = open_or_create()
         check_schema(ix)
         try:
-            # limitmb: a sync of a few thousand items sorts its postings in memory rather
-            # than in temporary runs on disk.
-            writer = ix.writer(timeout=WRITER_TIMEOUT_SECONDS, delay=0.05, limitmb=256)
+            # limitmb (per process): postings are sorted in memory up to this, then in runs
+            # on disk (see _write_run_chunked).
+            writer = new_writer(
+                ix, procs=procs, timeout=WRITER_TIMEOUT_SECONDS, delay=0.05, limitmb=256
+            )
         except LockError as exc:
             raise IndexUnavailable("the search index is locked by another writer") from exc
         if current_generation(root) != generation:
@@ -370,12 +614,8 @@ def build_generation(fill: Callable[[object], None], *, on_switch: Callable | No
     path = root / name
     path.mkdir()
     ix = index.create_in(str(path), build_schema())
-    options = dict(BUILD_WRITER_OPTIONS)
-    options["procs"] = min(options.get("procs", 1), os.cpu_count() or 1)
-    if options["procs"] < 2:
-        options.pop("procs")
-        options.pop("multisegment", None)
-    writer = ix.writer(**options)
+    writer = new_writer(ix, **BUILD_WRITER_OPTIONS)
+    parallel = isinstance(writer, MpWriter)
     try:
         writer.add_document(id="__schema__", hit={"schema_version": SCHEMA_VERSION})
         fill(writer)
@@ -385,7 +625,7 @@ def build_generation(fill: Callable[[object], None], *, on_switch: Callable | No
         raise
     # One segment per writer process: merging them would rewrite the whole index for little
     # gain at search time (searches read the segments one after the other).
-    writer.commit(optimize=not options.get("multisegment"))
+    writer.commit(optimize=not (parallel and BUILD_WRITER_OPTIONS.get("multisegment")))
     with _root_lock(root):
         old = current_generation(root)
         old_lock = None
@@ -483,9 +723,24 @@ def bits_from_docnums(docnums, size: int, deadline: float | None = None) -> tupl
     return int.from_bytes(packed, "little"), finished
 
 
+def flags_from_bits(bits: int, size: int) -> bytes:
+    """One byte per document number below `size`, 1 where the bit is set (C-speed throughout)."""
+    if bits <= 0:
+        return bytes(size)
+    flags = format(bits, "b")[::-1].encode("ascii").translate(_ONE_ZERO)
+    return flags[:size] + bytes(size - len(flags))
+
+
 def docnums_from_bits(bits: int) -> list[int]:
-    """The set bits of an int, ascending; cost grows with the number of set bits' bytes."""
-    raw = bits.to_bytes((bits.bit_length() >> 3) + 1, "little")
+    """The set bits of an int, ascending."""
+    if bits <= 0:
+        return []
+    count = bits.bit_count()
+    length = bits.bit_length()
+    if count * 16 > length:
+        # Dense: select from a range with the flags, all in C.
+        return list(compress(range(length), flags_from_bits(bits, length)))
+    raw = bits.to_bytes((length >> 3) + 1, "little")
     out = []
     append = out.append
     for byte_index, byte in enumerate(raw):
@@ -498,6 +753,7 @@ def docnums_from_bits(bits: int) -> list[int]:
 
 _BITS_OF_BYTE = [tuple(b for b in range(8) if value >> b & 1) for value in range(256)]
 _ZERO_ONE = bytes.maketrans(b"\x00\x01", b"01")
+_ONE_ZERO = bytes.maketrans(b"01", b"\x00\x01")
 # Prefix queries are scored over their most frequent expansions only (the match set itself is
 # exact: it comes from the bitsets); documents matched only by a rarer expansion follow.
 SCORED_PREFIX_TERMS = 12
@@ -530,6 +786,38 @@ def _block_ids(matcher) -> Iterator:
         ids = matcher._ids
         yield ids[matcher._i :] if matcher._i else ids
         matcher._next_block()
+
+
+def _block_postings(matcher, with_values: bool = False) -> Iterator:
+    """(ids, weights) -- or (ids, encoded values) -- of a posting list, one block at a time.
+    Ids are relative to the segment."""
+    if not hasattr(matcher, "_read_ids") or not hasattr(matcher, "_next_block"):
+        ids, extra = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            extra.append(matcher.value() if with_values else matcher.weight())
+            matcher.next()
+        yield ids, extra
+        return
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        if with_values:
+            if matcher._values is None:
+                matcher._read_values()
+            extra = matcher._values
+        else:
+            if matcher._weights is None:
+                matcher._read_weights()
+            extra = matcher._weights
+        start = matcher._i
+        yield (matcher._ids[start:], extra[start:]) if start else (matcher._ids, extra)
+        matcher._next_block()
+
+
+# BM25F's free parameters, as in Whoosh's default weighting (scoring.BM25F).
+BM25_B = 0.75
+BM25_K1 = 1.2
 
 
 class _FilteredTimedCollector(WrappingCollector):
@@ -581,6 +869,7 @@ class IndexSnapshot:
     _date_rank: list[int] | None = None
     cache: OrderedDict = field(default_factory=OrderedDict)
     cache_size: int = 256
+    _length_codes: dict[str, bytes] = field(default_factory=dict)
 
     def facet(self, name: str) -> FacetColumn:
         column = self._facets.get(name)
@@ -589,7 +878,7 @@ class IndexSnapshot:
             values, bits = [], []
             for raw in reader.lexicon(name):
                 value = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-                value_bits = self.term_bits(name, raw) & self.live_bits
+                value_bits = self._read_term_bits(name, raw) & self.live_bits
                 if value_bits:
                     values.append(value)
                     bits.append(value_bits)
@@ -639,7 +928,14 @@ class IndexSnapshot:
         return bits & self.live_bits, state["finished"]
 
     def term_bits(self, fieldname: str, text) -> int:
-        """Every document number (deleted ones included) with the term, as bits."""
+        """Every document number (deleted ones included) with the term, as bits.
+
+        Kept in the snapshot's recent-results cache: one search often needs a word twice (in
+        its phrase and in its scoring groups, say), and paging or ticking a facet repeats it.
+        """
+        return self.cached(("term", fieldname, text), lambda: self._read_term_bits(fieldname, text))
+
+    def _read_term_bits(self, fieldname: str, text) -> int:
         flags = _Flags(self.size)
         for leaf, offset in self.searcher.reader().leaf_readers():
             try:
@@ -688,23 +984,33 @@ class IndexSnapshot:
                         flags.add_ids(ids, offset)
             return flags.bits()
         if isinstance(q, query.Phrase) and q.words:
-            if q.fieldname in PART_FIELDS:
-                # These fields keep no positions: the phrase in the item, each word in the field.
-                in_text = query.Phrase("text", list(q.words), slop=q.slop)
-                bits = self._query_bits(in_text, state)
-                for word in q.words:
-                    bits &= self.term_bits(q.fieldname, word)
-                return bits
-            candidates = -1
-            for word in q.words:
-                candidates &= self.term_bits(q.fieldname, word)
-                if not candidates:
-                    return 0
+            return self._phrase_bits(q.fieldname, list(q.words))
         bits, finished = bits_from_docnums(
             self.searcher.docs_for_query(q), self.size, state["deadline"]
         )
         if not finished:
             state["finished"] = False
+        return bits
+
+    def _phrase_bits(self, fieldname: str, words: list[str]) -> int:
+        """Every document (deleted ones included) with `words` next to each other, in order.
+
+        Two words are one `pairs` term; a longer phrase needs each of its neighbouring pairs,
+        which for "a b c" also admits an item holding "a b" and "b c" apart (rare in practice).
+        A phrase limited to another field than `text` is the phrase in `text` with each of its
+        words in that field (only `text` keeps pairs).
+        """
+        if len(words) == 1:
+            bits = self.term_bits("text", words[0])
+        else:
+            bits = -1
+            for pair in word_pairs(words):
+                bits &= self.term_bits("pairs", pair)
+                if not bits:
+                    return 0
+        if fieldname != "text":
+            for word in words:
+                bits &= self.term_bits(fieldname, word)
         return bits
 
     def cached(self, key, compute):
@@ -719,14 +1025,150 @@ class IndexSnapshot:
                 self.cache.popitem(last=False)
         return value
 
-    def top_scored(self, q, allowed_bits: int | None, limit: int, timelimit: float):
-        """(docnum, score) of the best `limit` matches of q among `allowed_bits` (None: all).
+    def top_scored(self, q, allowed_bits: int | None, limit: int, timelimit: float,
+                   *, matched_only: bool = False):
+        """(docnum, score) of the best `limit` documents among `allowed_bits` (None: all live
+        documents), ranked by q's words with BM25F as Whoosh scores them.
 
-        Returns (hits, timed_out); on timeout the hits found so far.
+        The caller decides the match set (the bitsets): every allowed document is a candidate,
+        those q's words do not reach score 0 and follow in index order, unless `matched_only`,
+        which leaves them out. Returns (hits, timed_out); on timeout, the best found so far.
         """
+        deadline = time.monotonic() + timelimit
+        terms = self.scored_terms(q)
+        if terms is None:
+            return self._top_scored_by_whoosh(q, allowed_bits, limit, deadline, matched_only)
+        allowed = allowed_bits if allowed_bits is not None else self.live_bits
+        # Scoring a posting costs more than testing a flag: when few documents are allowed (a
+        # facet ticked, a rare word beside a common one), only theirs are scored.
+        sparse = allowed.bit_count() * 4 < self.total
+        wanted = flags_from_bits(allowed, self.size + 1) if sparse else None
+        scores, timed_out = self.term_scores(terms, deadline, wanted)
+        candidates = docnums_from_bits(allowed)
+        best = nlargest(max(1, limit), candidates, key=scores.__getitem__)
+        hits = [(docnum, scores[docnum]) for docnum in best]
+        if matched_only:
+            hits = [hit for hit in hits if hit[1] > 0]
+        return hits, timed_out
+
+    def scored_terms(self, q) -> list[tuple[int | None, dict[tuple[str, str], float]]] | None:
+        """The words that rank q's matches (see scoring_query) as groups of {(field, term):
+        boost}, each with the documents it scores in (None: wherever a word occurs), or None
+        for a query our scorer does not cover.
+
+        Whoosh adds a conjunction's score only where all its parts match: an And under an Or
+        (a phrase scored as its words, say "magnetic resonance imaging" beside "mri") is a
+        group limited to the documents that hold all its words.
+        """
+        groups: dict[int | None, dict[tuple[str, str], float]] = {}
+
+        def walk(node, boost: float, gate: int | None, optional: bool) -> bool:
+            boost *= getattr(node, "boost", 1.0)
+            if isinstance(node, query.Term):
+                terms = groups.setdefault(gate, {})
+                key = (node.fieldname, _text(node.text))
+                terms[key] = terms.get(key, 0.0) + boost
+                return True
+            if isinstance(node, query.AndNot):
+                return walk(node.a, boost, gate, optional)
+            if isinstance(node, query.AndMaybe):
+                return walk(node.a, boost, gate, optional) and walk(node.b, boost, gate, True)
+            if isinstance(node, query.And):
+                if optional:
+                    bits = self._query_bits(node, {"finished": True, "deadline": None})
+                    gate = bits if gate is None else gate & bits
+                return all(walk(sub, boost, gate, False) for sub in node.subqueries)
+            if isinstance(node, query.Or):
+                return all(walk(sub, boost, gate, True) for sub in node.subqueries)
+            return isinstance(node, query.Not | query.Every | query.NullQuery.__class__)
+
+        if not walk(self.scoring_query(q), 1.0, None, False):
+            return None
+        return list(groups.items())
+
+    def term_scores(self, groups, deadline: float, wanted: bytes | None = None):
+        """A list by document number of the summed BM25F scores of scored_terms' groups;
+        (scores, timed out). With `wanted` (a flag byte per document), only those are scored."""
+        scores = [0.0] * (self.size + 1)
+        for gate, terms in groups:
+            if gate is None:
+                if self._add_term_scores(scores, terms, deadline, wanted):
+                    return scores, True
+                continue
+            part = [0.0] * (self.size + 1)
+            if self._add_term_scores(part, terms, deadline, wanted):
+                return scores, True
+            for docnum in docnums_from_bits(gate):
+                scores[docnum] += part[docnum]
+        return scores, False
+
+    def _add_term_scores(
+        self, scores: list[float], terms, deadline: float, wanted: bytes | None
+    ) -> bool:
+        """Add each term's BM25F score times its boost to `scores`; True if time ran out.
+
+        The same sum Whoosh's matchers compute (a Term's score times its boost, added up over
+        And, Or and AndMaybe), without a matcher tree: each posting list is read block by block
+        and a score looked up in a table by (weight, length byte), so the cost is a few list
+        operations per posting.
+        """
+        searcher = self.searcher
+        leaves = searcher.reader().leaf_readers()
+        for (fieldname, text), boost in terms.items():
+            scorable = searcher.schema[fieldname].scorable
+            if scorable:
+                idf = searcher.idf(fieldname, text)
+                avgfl = searcher.avg_field_length(fieldname) or 1
+                codes = self.length_codes(fieldname)
+                norms = [
+                    BM25_K1 * ((1 - BM25_B) + BM25_B * byte_to_length(code) / avgfl)
+                    for code in range(256)
+                ]
+                scale = boost * idf * (BM25_K1 + 1)
+                rows: dict[float, list[float]] = {}
+            for leaf, offset in leaves:
+                try:
+                    matcher = leaf.postings(fieldname, text)
+                except TermNotFound:
+                    continue
+                for ids, weights in _block_postings(matcher):
+                    if wanted is not None:
+                        pairs = [
+                            (d, w) for d, w in zip(ids, weights, strict=True) if wanted[d + offset]
+                        ]
+                        if not pairs:
+                            continue
+                        ids, weights = zip(*pairs, strict=True)
+                    if scorable:
+                        for docnum, weight in zip(ids, weights, strict=True):
+                            docnum += offset
+                            row = rows.get(weight)
+                            if row is None:
+                                row = rows[weight] = [scale * weight / (weight + n) for n in norms]
+                            scores[docnum] += row[codes[docnum]]
+                    else:
+                        for docnum, weight in zip(ids, weights, strict=True):
+                            scores[docnum + offset] += boost * weight
+                    if time.monotonic() > deadline:
+                        return True
+        return False
+
+    def length_codes(self, fieldname: str) -> bytes:
+        """Each document's length in a scored field, as Whoosh's one-byte code, by number."""
+        codes = self._length_codes.get(fieldname)
+        if codes is None:
+            out = bytearray()
+            for leaf, offset in self.searcher.reader().leaf_readers():
+                out.extend(bytes(offset - len(out)))
+                out.extend(_segment_length_codes(leaf, fieldname))
+            out.extend(bytes(self.size + 1 - len(out)))
+            codes = self._length_codes[fieldname] = bytes(out)
+        return codes
+
+    def _top_scored_by_whoosh(self, q, allowed_bits, limit, deadline, matched_only):
         top = TopCollector(limit=max(1, limit))
         allow = BitsView(allowed_bits, self.size) if allowed_bits is not None else None
-        collector = _FilteredTimedCollector(top, allow, time.monotonic() + timelimit)
+        collector = _FilteredTimedCollector(top, allow, deadline)
         timed_out = False
         scoring = self.scoring_query(q)
         try:
@@ -734,7 +1176,7 @@ class IndexSnapshot:
         except TimeLimit:
             timed_out = True
         hits = [(hit.docnum, hit.score) for hit in top.results()]
-        if scoring is not q and len(hits) < limit and not timed_out:
+        if not matched_only and len(hits) < limit and not timed_out:
             # The scoring query may miss matches (see scoring_query): they follow, unscored.
             seen = {docnum for docnum, _ in hits}
             matches = allowed_bits if allowed_bits is not None else self.live_bits
@@ -790,6 +1232,8 @@ class IndexSnapshot:
 
 
 _snapshots: dict[str, IndexSnapshot] = {}
+# Index folder -> (generation, the error) for a live generation built by another schema version.
+_stale_generations: dict[str, tuple[str, RebuildNeeded]] = {}
 _snapshots_lock = threading.Lock()
 
 
@@ -810,9 +1254,19 @@ def snapshot() -> IndexSnapshot:
                     return snap
             except (FileNotFoundError, OSError):
                 pass
+        stale = _stale_generations.get(key)
+        if stale is not None and stale[0] == generation:
+            # Known to need a rebuild: say so again without opening the index per search.
+            raise stale[1]
         # The old searcher is not closed here: another thread may be mid-search on it; its files
         # close when it is garbage collected.
-        fresh = _open_snapshot()
+        try:
+            fresh = _open_snapshot()
+        except RebuildNeeded as exc:
+            if generation is not None:
+                _stale_generations[key] = (generation, exc)
+            raise
+        _stale_generations.pop(key, None)
         _snapshots[key] = fresh
         return fresh
 
@@ -852,6 +1306,7 @@ def _open_snapshot() -> IndexSnapshot:
 
 def forget_snapshots() -> None:
     with _snapshots_lock:
+        _stale_generations.clear()
         for snap in _snapshots.values():
             with contextlib.suppress(Exception):
                 snap.searcher.close()
@@ -881,6 +1336,21 @@ def column_values(reader, fieldname: str) -> list:
         values.extend(leaf.column_reader(fieldname))
     values.extend([None] * (reader.doc_count_all() - len(values)))
     return values
+
+
+def _segment_length_codes(leaf, fieldname: str) -> bytes:
+    """One segment's length column for `fieldname` (one byte a document), empty if none."""
+    perdoc = getattr(leaf, "_perdoc", None)
+    column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN) if perdoc else None
+    if column is None:
+        return bytes(leaf.doc_count_all())
+    doccount = leaf.doc_count_all()
+    try:
+        # Fixed one-byte values: the column's bytes are the codes (the rest default to 0).
+        raw = column._dbfile.get(column._basepos, min(column._count, doccount))
+    except AttributeError:
+        raw = bytes(column[docnum] for docnum in range(doccount))
+    return raw + bytes(doccount - len(raw))
 
 
 def _text(value) -> str:

@@ -29,7 +29,10 @@ from .models import Citation, Determination, Letter
 from .specialties import official_specialty
 from .timeliness import Timeliness
 
-SYNC_CHUNK_LETTERS = 2000
+SYNC_CHUNK_LETTERS = 2000  # letters read from the database at a time by sync_pending
+# A sync with at least this many items writes with BUILD_WRITER_OPTIONS["procs"] processes (one
+# new segment each); smaller ones write one segment, merged with the small ones already there.
+PARALLEL_SYNC_ITEMS = 20_000
 REBUILD_CHUNK_LETTERS = 2000
 NO_CITATION_SOURCE = "None"
 
@@ -220,29 +223,42 @@ def _chunks(rows: list, size: int) -> Iterable[list]:
 
 
 def sync_pending() -> int:
-    """Index every letter flagged as pending; returns the number of items written."""
+    """Index every letter flagged as pending, in one writer and one commit; returns the number of
+    items written.
+
+    The flagged letters are read in chunks of SYNC_CHUNK_LETTERS (each chunk in one read
+    transaction, so a letter and its items agree) and all go into the same writer; large batches
+    are written by several processes (PARALLEL_SYNC_ITEMS). Flags are lowered only after the
+    commit and only for the version indexed: a process killed before the commit leaves every
+    letter pending, and a letter stored again meanwhile stays pending for the next run.
+    """
+    pending_ids = list(
+        Letter.objects.filter(index_pending=True).order_by("id").values_list("id", flat=True)
+    )
+    if not pending_ids:
+        _remove_orphans_if_counts_differ()
+        return 0
+    procs = 1
+    if len(pending_ids) * 2 >= PARALLEL_SYNC_ITEMS:  # letters hold 2-3 items: worth counting
+        pending_items = Determination.objects.filter(letter__index_pending=True).count()
+        if pending_items >= PARALLEL_SYNC_ITEMS:
+            procs = index.BUILD_WRITER_OPTIONS.get("procs", 1)
     written = 0
-    while True:
-        with transaction.atomic():
-            pending = list(
-                Letter.objects.filter(index_pending=True)
-                .order_by("id")
-                .values(*_LETTER_FIELDS)[:SYNC_CHUNK_LETTERS]
-            )
-            if not pending:
-                break
-            documents = list(documents_for_letters(pending))
-        with index.live_writer() as writer:
-            for row in pending:
+    indexed: list[dict] = []
+    with index.live_writer(procs=procs) as writer:
+        for chunk in _chunks(pending_ids, SYNC_CHUNK_LETTERS):
+            with transaction.atomic():
+                rows = list(
+                    Letter.objects.filter(pk__in=chunk, index_pending=True).values(*_LETTER_FIELDS)
+                )
+                documents = list(documents_for_letters(rows))
+            for row in rows:
                 writer.delete_by_term("letter_id", row["public_id"])
             for document in documents:
                 writer.add_document(**index.prepare_document(document))
-        written += len(documents)
-        cleared = _clear_flags(pending)
-        if cleared < len(pending) and len(pending) < SYNC_CHUNK_LETTERS:
-            # Some letters changed while being indexed: they stay pending for the next run
-            # rather than looping here while a writer keeps storing them.
-            break
+            written += len(documents)
+            indexed.extend(rows)
+    _clear_flags(indexed)
     _remove_orphans_if_counts_differ()
     return written
 

@@ -14,7 +14,8 @@ class Letter(models.Model):
     case_number = models.CharField(max_length=20, null=True, blank=True, unique=True)
     text_hash = models.CharField(max_length=64, db_index=True)
     layout = models.CharField(max_length=32)
-    synthetic = models.BooleanField(default=False)
+    # Indexed: every page asks whether any real letter is loaded (the synthetic-data banner).
+    synthetic = models.BooleanField(default=False, db_index=True)
 
     date_assigned = models.DateField(null=True, blank=True)
     date_of_injury = models.DateField(null=True, blank=True)

@@ -9,6 +9,14 @@ synthetic SY numbers) is pulled out and its letter is listed first.
 Our own small recursive-descent parser builds the query objects, so no user text is ever handed
 to a query-string parser. Anything it cannot take, or that would be slow, falls back to a plain
 search for the words in the text with a notice; `parse_user_query` never raises.
+
+What one query may ask of the index is bounded, so no search runs into the time limit by its
+size alone: the query language reads at most MAX_QUERY_CHARS characters (a longer text is
+searched as plain words from its first MAX_QUERY_CHARS * 4 characters); a repeated word counts
+once ("mri mri mri" is one word) and is searched once; at most MAX_TERMS different words,
+phrases and prefixes are searched (the first ones; the rest are left out with a notice); and a
+query whose words, counted where they stand, exceed MAX_CLAUSES (one word repeated across many
+parentheses) is run as its plain words.
 """
 
 from __future__ import annotations
@@ -21,7 +29,11 @@ from functools import lru_cache
 from .index import TEXT_ANALYZER, Q
 
 MAX_QUERY_CHARS = 500
+# Different words, phrases and prefixes searched; a repeated one counts once.
 MAX_TERMS = 30
+# Words, phrases and prefixes counted where they stand (a repeat within the same list of ANDed or
+# ORed parts counts once): each is a posting list read, so this bounds the work of one query.
+MAX_CLAUSES = 2 * MAX_TERMS
 MAX_DEPTH = 6
 MIN_PREFIX_CHARS = 3
 DEFAULT_FIELD = "text"
@@ -198,7 +210,8 @@ class _Parser:
         self.tokens = tokens
         self.position = 0
         self.notices = notices
-        self.terms = 0
+        self.seen: set[tuple] = set()  # term_key of every word, phrase and prefix kept
+        self.dropped: list[str] = []  # what was left out, beyond MAX_TERMS different terms
 
     def peek(self) -> str | None:
         return self.tokens[self.position][0] if self.position < len(self.tokens) else None
@@ -261,8 +274,8 @@ class _Parser:
         if kind == ")":
             raise QuerySyntaxError("A closing parenthesis has no opening one.")
         if kind == "phrase":
-            self._count()
-            return ("phrase", fieldname, value) if value.strip() else None
+            node = ("phrase", fieldname, value) if value.strip() else None
+            return self._admit(node, f'"{value}"')
         if kind == "field":
             target = USER_FIELDS.get(value.lower())
             if target is None:
@@ -285,7 +298,6 @@ class _Parser:
                 return self.word(rest, target)
             else:
                 raise QuerySyntaxError(f'Nothing follows "{name}:".')
-        self._count()
         if "?" in word or "*" in word[:-1]:
             raise QuerySyntaxError("Wildcards are allowed only as * at the end of a word.")
         if word.endswith("*"):
@@ -295,13 +307,55 @@ class _Parser:
                     f"A word ending in * needs at least {MIN_PREFIX_CHARS} letters or digits "
                     "before the star."
                 )
-            return ("prefix", fieldname, stem)
-        return ("word", fieldname, word)
+            return self._admit(("prefix", fieldname, stem), word)
+        return self._admit(("word", fieldname, word), word)
 
-    def _count(self) -> None:
-        self.terms += 1
-        if self.terms > MAX_TERMS:
-            raise QuerySyntaxError(f"The search has more than {MAX_TERMS} words.")
+    def _admit(self, node, shown: str):
+        """The node, or None once MAX_TERMS different terms are taken and this is a new one."""
+        if node is None:
+            return None
+        key = term_key(node)
+        if key in self.seen:
+            return node
+        if len(self.seen) >= MAX_TERMS:
+            self.dropped.append(shown)
+            return None
+        self.seen.add(key)
+        return node
+
+
+def term_key(node) -> tuple:
+    """What makes a word, phrase or prefix the same as another: its field and analysed words
+    ("MRI", "mri" and "MRIs" are one word; stop words alone count as one)."""
+    kind, fieldname, text = node
+    if kind == "prefix" or fieldname == "case":
+        return (kind, fieldname, text.lower())
+    return ("terms", fieldname, _analysed(text))
+
+
+def node_key(node) -> tuple | None:
+    """A hashable identity of a parsed tree; equal keys search for the same thing."""
+    if node is None:
+        return None
+    kind = node[0]
+    if kind in ("and", "or"):
+        return (kind, tuple(dict.fromkeys(node_key(child) for child in node[1])))
+    if kind == "not":
+        return ("not", node_key(node[1]))
+    return term_key(node)
+
+
+def clause_count(node) -> int:
+    """Words, phrases and prefixes where they stand, a repeat among siblings counted once."""
+    if node is None:
+        return 0
+    kind = node[0]
+    if kind in ("and", "or"):
+        distinct = {node_key(child): child for child in node[1]}
+        return sum(clause_count(child) for child in distinct.values())
+    if kind == "not":
+        return clause_count(node[1])
+    return 1
 
 
 def _with_field(node, fieldname: str):
@@ -374,7 +428,8 @@ def _compile(node, highlight: list[str], negated: bool = False):
         if kind == "and":
             children = _merge_spelled_out(children)
         parts = [_compile(child, highlight, negated) for child in children]
-        parts = [p for p in parts if p is not None]
+        # A repeated part ("mri mri mri") is searched once: A AND A is A, A OR A is A.
+        parts = list({repr(p): p for p in parts if p is not None}.values())
         if not parts:
             return None
         if len(parts) == 1:
@@ -442,14 +497,26 @@ def _anchor_negatives(q):
     return Q.AndNot(Q.Every(), excluded)
 
 
-def _plain_words(text: str) -> list[str]:
-    words = [w for w in _PLAIN_WORD.findall(text) if w.upper() not in ("OR", "AND", "NOT")]
-    return words[:MAX_TERMS]
+def _plain_words(text: str) -> tuple[list[str], int]:
+    """The first MAX_TERMS different words (a repeat counts once, in any case or inflection)
+    and how many different words were left out."""
+    distinct: dict[tuple, str] = {}
+    for word in _PLAIN_WORD.findall(text):
+        if word.upper() in ("OR", "AND", "NOT"):
+            continue
+        distinct.setdefault(_analysed(word) or (word.lower(),), word)
+    words = list(distinct.values())
+    return words[:MAX_TERMS], max(0, len(words) - MAX_TERMS)
 
 
-def _plain_query(text: str, highlight: list[str]):
+def _plain_query(text: str, highlight: list[str], notices: list[str] | None = None):
+    """All the text's words (the first MAX_TERMS different ones); when words were left out and
+    `notices` is given, a notice says so."""
+    words, dropped = _plain_words(text)
+    if dropped and notices is not None:
+        notices.append(_dropped_notice(words, dropped))
     parts = []
-    for word in _plain_words(text):
+    for word in words:
         compiled = _synonyms(DEFAULT_FIELD, _analysed(word), highlight)
         if compiled is not None:
             highlight.append(word)
@@ -457,6 +524,14 @@ def _plain_query(text: str, highlight: list[str]):
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else Q.And(parts)
+
+
+def _dropped_notice(kept: list[str], dropped: int) -> str:
+    last = kept[-1] if kept else ""
+    return (
+        f"The search has more than {MAX_TERMS} different words; only the first {MAX_TERMS} "
+        f"(up to \u201c{last[:40]}\u201d) were searched and {dropped} more were left out."
+    )
 
 
 def with_request_boost(q):
@@ -510,13 +585,15 @@ def _parse(text: str) -> ParsedQuery:
     text = _clean(text, notices)
     if len(text) > MAX_QUERY_CHARS:
         notices.append(
-            f"The search was longer than {MAX_QUERY_CHARS} characters; only its first "
-            f"{MAX_TERMS} words were searched. To find precedents for a long text, use the "
-            "precedent finder."
+            f"The search was longer than {MAX_QUERY_CHARS} characters, so it was run as plain "
+            f"words: at most its first {MAX_TERMS} different words, within its first "
+            f"{MAX_QUERY_CHARS * 4:,} characters, were searched. To find precedents for a long "
+            "text, use the precedent finder."
         )
         parsed.fallback = True
         parsed.match_query = _plain_query(text[: MAX_QUERY_CHARS * 4], parsed.highlight)
         parsed.query = parsed.match_query
+        parsed.highlight = list(dict.fromkeys(h for h in parsed.highlight if h))
         return parsed
 
     numbers = []
@@ -531,15 +608,28 @@ def _parse(text: str) -> ParsedQuery:
 
     if not text:
         return parsed
+    notices_before = len(notices)
     try:
-        tree = _Parser(_tokens(text), notices).parse()
+        parser = _Parser(_tokens(text), notices)
+        tree = parser.parse()
+        if clause_count(tree) > MAX_CLAUSES:
+            raise QuerySyntaxError(
+                f"The search repeats its words in more than {MAX_CLAUSES} places."
+            )
+        if parser.dropped:
+            notices.append(
+                f"The search has more than {MAX_TERMS} different words and phrases; only the "
+                f"first {MAX_TERMS} were searched and {len(parser.dropped)} more were left out "
+                f"(from \u201c{parser.dropped[0][:40]}\u201d on)."
+            )
         q = _anchor_negatives(_compile(tree, parsed.highlight))
     except (QuerySyntaxError, RecursionError) as exc:
         reason = str(exc) if isinstance(exc, QuerySyntaxError) else "The search is too complex."
+        del notices[notices_before:]
         notices.append(f"{reason} The search was run as plain words instead.")
         parsed.fallback = True
         parsed.highlight.clear()
-        q = _plain_query(text, parsed.highlight)
+        q = _plain_query(text, parsed.highlight, notices)
     if q is None and not parsed.case_numbers and text.strip():
         notices.append("The search has no words that can be searched for (only very common ones).")
     parsed.match_query = q

@@ -20,7 +20,8 @@ SearchRequest (from `SearchRequest.from_params(request.GET)`):
     .selected(name) -> tuple of values; .is_selected(name, value) -> bool
     .date_ranges -> list[DateRangeView] (every range, set or not); .without_range(prefix)
 
-SearchResult (from `run_search(search_request)`):
+SearchResult (from `run_search(search_request)`; `per_page=` for a larger page, `passages=False`
+to skip the passages, as the CSV export does):
     request: SearchRequest, hits: list[Hit], total, page, pages, per_page (20)
     notices: list[str], notice: str | None (the notices joined)
     facets: dict[name -> list[FacetValue]] in FACETS order
@@ -45,6 +46,7 @@ import math
 import time
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import reduce
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -498,6 +500,14 @@ def facet_filter_query(name: str, values) -> object:
     return terms[0] if len(terms) == 1 else Q.Or(terms)
 
 
+def _filter_bits(snap, name: str, values) -> int:
+    """The documents one facet's selection allows: a facet's values come from the snapshot's
+    facet tables (already in memory); a date range is a query on its day field."""
+    if name in index.DAY_FIELDS:
+        return snap.docs_bits(facet_filter_query(name, values))[0]
+    return reduce(int.__or__, (snap.value_bits(name, value) for value in values), 0)
+
+
 @dataclass
 class _Aggregate:
     """Everything about one (query, filters) pair that does not depend on sort or page."""
@@ -509,8 +519,15 @@ class _Aggregate:
     timed_out: bool
 
 
-def run_search(search: SearchRequest) -> SearchResult:
-    result = SearchResult(request=search, page=search.page, notices=list(search.notices))
+def run_search(
+    search: SearchRequest, *, per_page: int = PER_PAGE, passages: bool = True
+) -> SearchResult:
+    """One page of `per_page` hits (the CSV export asks for all its rows as one page), with
+    passages unless `passages` is False (hits then have an empty snippet_html)."""
+    per_page = max(1, per_page)
+    result = SearchResult(
+        request=search, page=search.page, per_page=per_page, notices=list(search.notices)
+    )
     try:
         snap = index.snapshot()
     except index.IndexUnavailable as exc:
@@ -536,14 +553,16 @@ def run_search(search: SearchRequest) -> SearchResult:
         )
     result.total = aggregate.total
     result.breakdown = aggregate.breakdown
-    result.pages = max(1, math.ceil(aggregate.total / PER_PAGE))
+    result.pages = max(1, math.ceil(aggregate.total / per_page))
     result.facets = _facet_values(aggregate.facets, filters, search)
 
-    docnums, timed_out = _ordered_page(snap, parsed, search, aggregate, deadline)
+    docnums, timed_out = _ordered_page(snap, parsed, search, aggregate, deadline, per_page)
     if timed_out and not result.timed_out:
         result.timed_out = True
         result.notices.append("The search took too long: showing the best results found in time.")
-    result.hits = [hit_from_stored(snap.stored(d), parsed.highlight, s) for d, s in docnums]
+    result.hits = [
+        hit_from_stored(snap.stored(d), parsed.highlight, s, passages=passages) for d, s in docnums
+    ]
     return result
 
 
@@ -568,7 +587,7 @@ def _aggregate(snap, parsed: ParsedQuery, filters, deadline: float) -> _Aggregat
     filter_bits = {
         name: snap.cached(
             ("filter", name, values),
-            lambda name=name, values=values: snap.docs_bits(facet_filter_query(name, values))[0],
+            lambda name=name, values=values: _filter_bits(snap, name, values),
         )
         for name, values in filters.items()
     }
@@ -663,13 +682,13 @@ def _value_label(name: str, value: str) -> str:
 
 
 def _ordered_page(
-    snap, parsed, search, aggregate, deadline
+    snap, parsed, search, aggregate, deadline, per_page: int = PER_PAGE
 ) -> tuple[list[tuple[int, float]], bool]:
     """(docnum, score) for the requested page, and whether scoring ran out of time."""
-    start = (search.page - 1) * PER_PAGE
+    start = (search.page - 1) * per_page
     if start >= aggregate.total:
         return [], False
-    wanted = start + PER_PAGE
+    wanted = start + per_page
     final_bits = aggregate.final_bits
     if search.sort == "relevance" and not parsed.matches_everything:
         pinned = _pinned_case_docs(snap, parsed, final_bits)
@@ -728,7 +747,9 @@ def _by_date(snap, final_bits: int, sort: str, start: int, wanted: int, aggregat
     return out[start:wanted]
 
 
-def hit_from_stored(stored: dict, highlight: list[str], score: float = 0.0) -> Hit:
+def hit_from_stored(
+    stored: dict, highlight: list[str], score: float = 0.0, *, passages: bool = True
+) -> Hit:
     meta = stored.get("hit") or {}
     decided = meta.get("decision_date")
     letter_id = meta.get("letter_id") or stored.get("letter_id", "")
@@ -745,8 +766,10 @@ def hit_from_stored(stored: dict, highlight: list[str], score: float = 0.0) -> H
         category=meta.get("category", ""),
         sections=list(meta.get("sections", [])),
         case_outcome=meta.get("case_outcome", ""),
-        snippet_html=make_snippet(
-            [stored.get("rationale", ""), stored.get("request", "")], highlight
+        snippet_html=(
+            make_snippet([stored.get("rationale", ""), stored.get("request", "")], highlight)
+            if passages
+            else ""
         ),
         url=item_url(letter_id, ordinal),
         score=float(score),
@@ -801,7 +824,9 @@ def similar_to_item(public_id: str, ordinal: int, limit: int = 10) -> SimilarRes
         lambda: snap.docs_bits(Q.Term("letter_id", public_id))[0],
     )
     allowed = snap.live_bits & ~own_letter
-    pool, timed_out = snap.top_scored(q, allowed, SIMILAR_POOL, time_limit_seconds())
+    pool, timed_out = snap.top_scored(
+        q, allowed, SIMILAR_POOL, time_limit_seconds(), matched_only=True
+    )
     if timed_out:
         result.notices.append("Finding similar items took too long: showing what was found.")
     hits = [(d, s, snap.stored(d)) for d, s in pool]
@@ -836,7 +861,9 @@ def similar_to_text(
     for name, value in (("category", category), ("specialty", specialty)):
         if value:
             allowed &= snap.value_bits(name, value)
-    pool, timed_out = snap.top_scored(q, allowed, max(SIMILAR_POOL, limit), time_limit_seconds())
+    pool, timed_out = snap.top_scored(
+        q, allowed, max(SIMILAR_POOL, limit), time_limit_seconds(), matched_only=True
+    )
     if timed_out:
         result.notices.append("Finding similar items took too long: showing what was found.")
     stored = [(s, snap.stored(d)) for d, s in pool]

@@ -1,10 +1,23 @@
+"""Exports: the JSON Lines of every letter (manage.py export) and the CSV of a search
+(/export/search.csv), and the log line of a request with too many parameters."""
+
+import csv
+import dataclasses
 import io
 import json
+import logging
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from search import searching, views
 from search.ingest import ingest_paths
+from search.searching import SearchRequest, run_search
+from tests import search_support
+
+sample_texts = search_support.sample_texts
+sample_corpus = search_support.sample_corpus
+corpus = search_support.corpus
 
 
 @pytest.mark.django_db
@@ -47,3 +60,160 @@ def test_export_jsonl_has_the_documented_fields(letters_dir):
 def test_export_requires_the_format_flag():
     with pytest.raises(CommandError):
         call_command("export")
+
+
+# --- The CSV export of a search (/export/search.csv) ------------------------------------------
+
+
+def csv_export(client, params) -> tuple[str, list[list[str]]]:
+    """(the comment line, the rows after the header) of an export."""
+    response = client.get("/export/search.csv", params)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="imr-search.csv"'
+    text = b"".join(response.streaming_content).decode()
+    first, _, rest = text.partition("\r\n")
+    rows = list(csv.reader(io.StringIO(rest, newline="")))
+    assert rows[0] == views.CSV_COLUMNS
+    return first, rows[1:]
+
+
+def paged_items(params: dict, limit: int) -> list[tuple[str, str]]:
+    """(letter id, ordinal) of the first `limit` hits, read page by page as the search page
+    lists them."""
+    search = SearchRequest.from_params(params)
+    items: list[tuple[str, str]] = []
+    page = 1
+    while len(items) < limit:
+        result = run_search(dataclasses.replace(search, page=page))
+        items += [(hit.letter_id, str(hit.ordinal)) for hit in result.hits]
+        if not result.hits or page >= result.pages:
+            break
+        page += 1
+    return items[:limit]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "therapy"},
+        {"q": "therapy", "sort": "newest"},
+        {"q": "therapy", "sort": "oldest"},
+        {},
+        {"q": "ther* OR knee -injection"},
+        {"q": "pain", "outcome": "upheld"},
+    ],
+    ids=["relevance", "newest", "oldest", "everything", "prefix-or-not", "filtered"],
+)
+def test_csv_rows_are_the_search_pages_in_order_up_to_the_cap(client, corpus, monkeypatch, params):
+    # A cap that ends mid-page (pages hold 20), with more matches than the cap.
+    monkeypatch.setattr(views, "CSV_CAP", 47)
+    total = run_search(SearchRequest.from_params(params)).total
+    assert total > 47, "the sample should match more items than the cap"
+    first, rows = csv_export(client, params)
+    assert first == (
+        f"# IMR precedent search export: 47 of {total} matching items; capped at 47 rows per "
+        f"file; search /?{SearchRequest.from_params(params).querystring()}"
+    )
+    assert [(row[0], row[3]) for row in rows] == paged_items(params, 47)
+
+
+def test_csv_under_the_cap_lists_every_match_in_page_order(client, corpus):
+    params = {"q": "therapy", "sort": "newest"}
+    total = run_search(SearchRequest.from_params(params)).total
+    assert 0 < total < views.CSV_CAP
+    first, rows = csv_export(client, params)
+    assert first.startswith(f"# IMR precedent search export: {total} of {total} matching items;")
+    assert [(row[0], row[3]) for row in rows] == paged_items(params, total)
+
+
+def test_csv_cells_are_the_hit_fields(client, corpus):
+    params = {"q": "therapy"}
+    _, rows = csv_export(client, params)
+    hits = run_search(SearchRequest.from_params(params)).hits
+    for row, hit in zip(rows, hits, strict=False):
+        assert row == [
+            views.csv_cell(value)
+            for value in (
+                hit.letter_id,
+                hit.case_number or "",
+                hit.decision_date.isoformat() if hit.decision_date else "",
+                hit.ordinal,
+                hit.request,
+                hit.outcome,
+                hit.category,
+                "; ".join(hit.specialties),
+                "; ".join(hit.guidelines),
+                "http://testserver" + hit.url,
+                hit.case_outcome,
+            )
+        ]
+
+
+def test_csv_export_runs_one_search_without_passages(client, corpus, monkeypatch):
+    calls = []
+    snippets = []
+
+    def counting_run_search(search, **options):
+        calls.append((search, options))
+        return run_search(search, **options)
+
+    def counting_snippet(*args, **kwargs):
+        snippets.append(args)
+        return ""
+
+    monkeypatch.setattr(views, "run_search", counting_run_search)
+    monkeypatch.setattr(searching, "make_snippet", counting_snippet)
+    monkeypatch.setattr(views, "CSV_CAP", 60)
+    _, rows = csv_export(client, {"q": "therapy", "page": "3"})
+    assert len(rows) == 60
+    # One search for the total, the facets and every row, from the first row on whatever page
+    # the link was on; the CSV has no passage column, so no passage is made.
+    assert len(calls) == 1
+    search, options = calls[0]
+    assert search.page == 1 and options == {"per_page": 60, "passages": False}
+    assert snippets == []
+
+
+def test_a_larger_page_is_the_pages_joined(corpus):
+    search = SearchRequest.from_params({"q": "pain"})
+    joined = []
+    for page in (1, 2, 3):
+        joined += run_search(dataclasses.replace(search, page=page)).hits
+    big = run_search(search, per_page=60, passages=False)
+    assert big.per_page == 60 and big.pages == -(-big.total // 60)
+    assert [h.item_id for h in big.hits] == [h.item_id for h in joined]
+    assert all(h.snippet_html == "" for h in big.hits)
+    assert any(h.snippet_html for h in joined)
+
+
+# --- Too many parameters: a 400 on purpose, logged as one warning line -------------------------
+
+
+def test_too_many_parameters_is_a_one_line_warning(client, db, caplog):
+    query = "&".join(["outcome=upheld"] * 10_001)
+    with caplog.at_level(logging.INFO):
+        response = client.get(f"/api/search?{query}")
+    assert response.status_code == 400
+    records = [r for r in caplog.records if r.name == "django.security.TooManyFieldsSent"]
+    assert len(records) == 1
+    record = records[0]
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is None and record.exc_text is None
+    message = record.getMessage()
+    assert "\n" not in message
+    assert "DATA_UPLOAD_MAX_NUMBER_FIELDS" in message
+    assert "GET /api/search" in message and "400" in message
+    # The line as the console handler writes it: one line, no traceback.
+    formatted = logging.Formatter().format(record)
+    assert "\n" not in formatted and "Traceback" not in formatted
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_other_security_errors_are_still_logged_as_errors(client, db, caplog):
+    with caplog.at_level(logging.INFO):
+        response = client.get("/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    records = [r for r in caplog.records if r.name == "django.security.DisallowedHost"]
+    assert len(records) == 1
+    assert records[0].levelno == logging.ERROR and records[0].exc_info

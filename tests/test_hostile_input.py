@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from search.bench.hostile import BAD_PARAMETERS, HOSTILE_QUERIES
-from search.query import parse_user_query
+from search.query import ABBREVIATIONS, MAX_TERMS, parse_user_query
 from search.searching import SearchRequest, run_search
 from tests import search_support
 
@@ -40,8 +40,41 @@ def test_hostile_queries_answered_by_page_and_api(client, corpus, query):
     assert api.status_code == 200
     assert_safe_snippets(api.json()["results"])
     assert "<script>alert(1)</script>" not in page.content.decode()
+    assert "took too long" not in (api.json()["notice"] or "")
     # A generous bound for both requests: a runaway parse or scan would take far longer.
     assert elapsed < 10, elapsed
+
+
+# Queries that would ask the index for a lot; the parser bounds them (at most MAX_TERMS
+# different words, a repeat searched once) so that none runs into the search time limit.
+_WORDS = [f"word{n}" for n in range(200)]
+EXPENSIVE_QUERIES = [
+    " ".join(_WORDS),
+    " OR ".join(_WORDS[:60]),
+    " OR ".join(list(ABBREVIATIONS)[: MAX_TERMS + 5]),
+    " OR ".join([f"{w[:3]}*" for w in ("therapy", "patient", "medical", "request", "pain")] * 9),
+    "(knee OR brace) " * 30,
+    " ".join(f"(w{a} OR w{b})" for a in range(9) for b in range(a + 1, 9)),
+    '"physical therapy" ' * 25,
+    "MRI mri Mri mris " * 600,
+    "-" + " -".join(_WORDS),
+]
+
+
+ALL_QUERIES = HOSTILE_QUERIES + EXPENSIVE_QUERIES
+
+
+@pytest.mark.parametrize("query", ALL_QUERIES, ids=range(len(ALL_QUERIES)))
+def test_hostile_queries_are_searched_within_a_second(corpus, query):
+    started = time.monotonic()
+    result = run_search(SearchRequest.from_params({"q": [query]}))
+    elapsed = time.monotonic() - started
+    assert not result.timed_out, result.notices
+    assert elapsed < 1, elapsed
+    parsed = parse_user_query(query)
+    # Whatever was dropped or changed is said.
+    if parsed.fallback or len(set(query.split())) > MAX_TERMS:
+        assert parsed.notices
 
 
 @pytest.mark.parametrize("params", BAD_PARAMETERS)

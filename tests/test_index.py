@@ -44,6 +44,22 @@ def test_schema_mismatch_means_rebuild_needed_not_a_crash(monkeypatch):
     assert "rebuild_index" in result.notice
 
 
+def test_a_stale_generation_is_not_reopened_per_search_and_a_rebuild_clears_it(monkeypatch):
+    monkeypatch.setattr(index, "SCHEMA_VERSION", 0)
+    index.open_or_create()
+    monkeypatch.undo()
+    opened = []
+    real_open = index._open_snapshot
+    monkeypatch.setattr(index, "_open_snapshot", lambda: opened.append(1) or real_open())
+    for _ in range(3):
+        with pytest.raises(index.RebuildNeeded):
+            index.snapshot()
+    assert len(opened) == 1
+    index.build_generation(lambda writer: add_item(writer, 1))
+    assert index.snapshot().total == 1
+    assert len(opened) == 2
+
+
 def test_snapshot_is_cached_and_refreshed_when_the_index_changes():
     with index.live_writer() as writer:
         add_item(writer, 1)

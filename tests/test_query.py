@@ -8,7 +8,9 @@ import pytest
 
 from search.index import Q
 from search.query import (
+    MAX_CLAUSES,
     MAX_QUERY_CHARS,
+    MAX_TERMS,
     normalise_case_number,
     parse_user_query,
 )
@@ -206,6 +208,9 @@ def test_catalogue_is_large_enough():
         ("knee\u200bbrace", "Invisible"),
         ("NOT NOT NOT", "NOT"),
         ("((((((((((deep))))))))))", "nested"),
+        (" ".join(f"w{n}" for n in range(MAX_TERMS + 5)), "left out"),
+        (" ".join(f"w{n}" for n in range(MAX_TERMS + 5)) + " (", "left out"),
+        (" ".join(f"(w{n % 7} OR w{n % 5})" for n in range(40)), "repeats"),
     ],
 )
 def test_fallbacks_say_what_happened(text, expected):
@@ -256,3 +261,127 @@ def test_phrase_limited_to_a_field_matches_only_items_with_it_there(corpus):
             letter__public_id=hit.letter_id, ordinal=hit.ordinal
         ).rationale
         assert "medical" in rationale.lower() and "necess" in rationale.lower()
+
+
+# --- The work one query may ask for is bounded ------------------------------------------------
+
+
+def leaf_queries(q) -> list:
+    """Every Term, Phrase and Prefix in a query tree, repeats included."""
+    children = getattr(q, "subqueries", None)
+    if children is None:
+        children = [c for c in (getattr(q, "a", None), getattr(q, "b", None)) if c is not None]
+        if isinstance(q, Q.Not):
+            children = [q.query]
+    if not children:
+        return [q]
+    return [leaf for child in children for leaf in leaf_queries(child)]
+
+
+@pytest.mark.parametrize("text", ["mri mri mri", "MRI mri MRIs mri", '"mri" mri (mri)'])
+def test_a_repeated_word_is_one_word(text):
+    once = parse_user_query("mri")
+    parsed = parse_user_query(text)
+    assert not parsed.notices
+    assert repr(parsed.match_query) == repr(once.match_query)
+
+
+def test_repeats_do_not_count_towards_the_limit():
+    words = [f"w{n}" for n in range(MAX_TERMS)]
+    parsed = parse_user_query(" ".join(words + words[:10] + ["W0", "w1"]))
+    assert not parsed.notices
+    assert {f"w{n}" for n in range(MAX_TERMS)} == {t for _, t in terms_of(parsed.match_query)}
+
+
+def test_beyond_the_limit_the_first_words_are_kept_with_a_notice():
+    words = [f"w{n}" for n in range(MAX_TERMS + 12)]
+    parsed = parse_user_query(" ".join(words))
+    assert not parsed.fallback
+    kept = {t for _, t in terms_of(parsed.match_query)}
+    assert kept == set(words[:MAX_TERMS])
+    (notice,) = parsed.notices
+    assert f"only the first {MAX_TERMS} were searched" in notice
+    assert "12 more were left out" in notice and f"w{MAX_TERMS}" in notice
+
+
+def test_the_limit_keeps_the_query_language_for_the_words_kept():
+    words = [f"w{n}" for n in range(MAX_TERMS + 3)]
+    parsed = parse_user_query('-knee ("w0 w1" OR (' + " ".join(words[2:]) + "))")
+    assert not parsed.fallback
+    assert any("3 more were left out" in n for n in parsed.notices)
+    q = parsed.match_query
+    assert isinstance(q, Q.AndNot) and terms_of(q.b) == {("text", "knee")}
+    assert isinstance(q.a, Q.Or) and any(isinstance(p, Q.Phrase) for p in q.a.subqueries)
+    # knee, the phrase and w2 .. w29 are the first 30; w30 on are left out.
+    kept = {t for _, t in terms_of(q.a)}
+    assert f"w{MAX_TERMS - 1}" in kept and f"w{MAX_TERMS}" not in kept
+
+
+def test_a_word_repeated_in_many_places_runs_as_plain_words():
+    text = " ".join(f"(w{a} OR w{b})" for a in range(9) for b in range(a + 1, 9))
+    assert len(text) <= MAX_QUERY_CHARS
+    parsed = parse_user_query(text)
+    assert parsed.fallback
+    assert any(str(MAX_CLAUSES) in n and "plain words" in n for n in parsed.notices)
+    assert {t for _, t in terms_of(parsed.match_query)} == {f"w{n}" for n in range(9)}
+
+
+def test_a_repeated_group_is_searched_once():
+    parsed = parse_user_query("(knee OR brace) " * 30)
+    assert not parsed.notices
+    assert repr(parsed.match_query) == repr(parse_user_query("(knee OR brace)").match_query)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mri " * 2_000,
+        "MRI mri Mri " * 500,
+        " ".join(f"word{n}" for n in range(2_000)),
+        "knee " * 2_000 + "brace",
+    ],
+)
+def test_a_long_text_searches_at_most_the_first_different_words(text):
+    parsed = parse_user_query(text)
+    assert parsed.fallback and any("longer than" in n for n in parsed.notices)
+    assert len({t for _, t in terms_of(parsed.match_query)}) <= 2 * MAX_TERMS
+    assert len(parsed.highlight) == len(set(parsed.highlight))
+
+
+def test_long_mri_text_is_the_one_word_mri():
+    parsed = parse_user_query("mri " * 2_000)
+    assert repr(parsed.match_query) == repr(parse_user_query("mri").match_query)
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_text_asks_for_bounded_work(text):
+    parsed = parse_user_query(text)
+    if parsed.match_query is None:
+        return
+    distinct = {repr(leaf) for leaf in leaf_queries(parsed.match_query)}
+    # Each word may widen to its abbreviation's spelled-out forms (at most three).
+    assert len(distinct) <= 4 * MAX_TERMS
+    assert len(leaf_queries(parsed.match_query)) <= 4 * MAX_CLAUSES
+
+
+def test_deployment_notes_state_the_limits_the_app_enforces():
+    """DEPLOYMENT.md sizes the servers' URL limits from these numbers: keep them true."""
+    from pathlib import Path
+
+    from search.views import PRECEDENT_TEXT_MAX
+
+    root = Path(__file__).resolve().parent.parent
+    notes = " ".join((root / "DEPLOYMENT.md").read_text().split())
+    q_read = len(SearchRequest.from_params({"q": ["x" * 20_000]}).q)
+    assert f"`q` (page, API, feed, CSV): read up to {q_read:,} characters" in notes
+    assert f"The query language reads up to {MAX_QUERY_CHARS};" in notes
+    assert (
+        f"at most its first {MAX_TERMS} different words within its first "
+        f"{MAX_QUERY_CHARS * 4:,} characters" in notes
+    )
+    assert f"up to {PRECEDENT_TEXT_MAX:,} characters, a pasted denial" in notes
+    template = (root / "templates" / "search" / "index.html").read_text()
+    box = re.search(r'<input[^>]*name="q"[^>]*maxlength="(\d+)"', template)
+    assert box and f"The search box itself sends at most {int(box.group(1)):,} characters" in notes
+    assert "--limit-request-line 0 --limit-request-field_size 32768" in notes
+    assert "large_client_header_buffers 4 32k;" in notes
