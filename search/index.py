@@ -23,8 +23,8 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
-import marshal
 import os
+import pickle
 import re
 import shutil
 import signal
@@ -258,12 +258,13 @@ whoosh3.delta_decode = accumulate
 # PostingPool that sorts them all before writing the segment: past `limitmb` it sorts what it
 # holds, pickles it to a temporary run file one posting at a time, and at commit it unpickles
 # and merges every run (most of the time of a large sync). Postings arrive in document order,
-# so this pool groups them by field and term instead: each term's postings are already in
-# order, only the distinct terms are sorted, a run holds one record per term (marshal'd, many
-# records per write) and the merge handles records, not postings. It has PostingPool's
-# interface as SegmentWriter, MpWriter and whoosh.multiproc.finish_subsegment use it.
-POSTING_BYTES = 200  # memory of one pooled posting (its tuple, term bytes, value, float)
-RUN_CHUNK_ITEMS = 50_000  # postings per marshal'd chunk of a run file
+# so this pool groups them by field and term instead, each term's postings one flat list
+# [docnum, weight, value, docnum, ...] already in document order: only the distinct terms are
+# sorted, a run holds one (field, term, flat list) record per term, pickled many records at a
+# time, and the merge handles records, not postings. It has PostingPool's interface as
+# SegmentWriter, MpWriter and whoosh.multiproc.finish_subsegment use it.
+POSTING_BYTES = 120  # memory of one pooled posting (3 list slots, its weight and value)
+RUN_CHUNK_ITEMS = 50_000  # postings per pickled chunk of a run file
 RUN_MAX_OPEN = 64  # runs merged at once; more are first reduced (as Whoosh's maxfiles)
 _RUN_MAGIC = b"IMRrun2\n"
 _RUN_LENGTH = struct.Struct("<Q")
@@ -275,7 +276,7 @@ class TermPool:
         self.segment = segment
         self.limit = max(1, limitmb * 1024 * 1024 // POSTING_BYTES)
         self.count = 0
-        self.fields: dict[str, dict[bytes, list[tuple]]] = {}
+        self.fields: dict[str, dict[bytes, list]] = {}
         self.unordered: set[tuple[str, bytes]] = set()
         self.fieldnames: set[str] = set()
         self.runs: list[str] = []
@@ -287,16 +288,16 @@ class TermPool:
             self.fieldnames.add(item[0])
         postings = terms.get(item[1])
         if postings is None:
-            terms[item[1]] = [item]
+            terms[item[1]] = list(item[2:])
         else:
-            if postings[-1][2] > item[2]:
+            if postings[-3] > item[2]:
                 self.unordered.add(item[:2])  # not in document order: sorted when written
-            postings.append(item)
+            postings += item[2:]
         self.count += 1
         if self.count >= self.limit:
             self.save()
 
-    def _records(self) -> Iterator[tuple[str, bytes, list[tuple]]]:
+    def _records(self) -> Iterator[tuple[str, bytes, list]]:
         """(field, term, postings) of what is in memory, in order."""
         unordered = self.unordered
         for fieldname in sorted(self.fields):
@@ -304,27 +305,23 @@ class TermPool:
             for term in sorted(terms):
                 postings = terms[term]
                 if unordered and (fieldname, term) in unordered:
-                    postings.sort()
+                    postings = _in_document_order([postings])
                 yield fieldname, term, postings
 
     def iter_postings(self) -> Iterator[tuple]:
-        if not self.runs:
-            return (p for _, _, postings in self._records() for p in postings)
-        self.save()
-        if len(self.runs) > RUN_MAX_OPEN:
-            self.reduce_to(RUN_MAX_OPEN, RUN_MAX_OPEN)
-        runs, self.runs = self.runs, []
-        return _postings(self._merged(runs))
+        if self.runs:
+            self.save()
+            if len(self.runs) > RUN_MAX_OPEN:
+                self.reduce_to(RUN_MAX_OPEN, RUN_MAX_OPEN)
+            runs, self.runs = self.runs, []
+            return _postings(self._merged(runs))
+        return _postings(self._records())
 
     def save(self) -> None:
-        """Write what is in memory to a new run: (field, term, docnums, weights, values)."""
-        if not self.count:
-            return
-        records = (
-            (f, t, *tuple(zip(*postings, strict=True))[2:]) for f, t, postings in self._records()
-        )
-        self.runs.append(self._write_run(records))
-        self.fields, self.unordered, self.count = {}, set(), 0
+        """Write what is in memory to a new run."""
+        if self.count:
+            self.runs.append(self._write_run(self._records()))
+            self.fields, self.unordered, self.count = {}, set(), 0
 
     def reduce_to(self, target: int, k: int) -> None:
         """Merge runs `k` at a time until `target` remain, oldest first (document order)."""
@@ -341,7 +338,7 @@ class TermPool:
             for record in records:
                 chunk.append(record)
                 size += len(record[2])
-                if size >= RUN_CHUNK_ITEMS:
+                if size >= 3 * RUN_CHUNK_ITEMS:
                     _write_chunk(f, chunk)
                     chunk, size = [], 0
             if chunk:
@@ -355,7 +352,7 @@ class TermPool:
                     raise ValueError(f"{path} is not a run written by TermPool")
                 while length := f.read(_RUN_LENGTH.size):
                     # Our own file, in the writer's temporary folder, written just before.
-                    yield from marshal.loads(f.read(_RUN_LENGTH.unpack(length)[0]))  # noqa: S302
+                    yield from pickle.loads(f.read(_RUN_LENGTH.unpack(length)[0]))  # noqa: S301
         finally:
             self.tempstore.delete_file(path)
 
@@ -366,8 +363,9 @@ class TermPool:
     def _merged(self, paths: list[str]) -> Iterator[tuple]:
         """The records of several runs, one per term, each term's documents in order.
 
-        Records of one term from different runs compare by their documents, so they come out
-        by first document; runs hold disjoint documents, so they are usually just joined."""
+        Records of one term from different runs compare by their lists, i.e. by their first
+        document, so they come out in document order; runs hold different documents, so the
+        lists are usually just joined."""
         group: list[tuple] = []
         for record in heapq_merge(*(self._read_records(path) for path in paths)):
             if group and (record[1] != group[0][1] or record[0] != group[0][0]):
@@ -386,26 +384,31 @@ class TermPool:
 
 
 def _write_chunk(f, records: list) -> None:
-    data = marshal.dumps(records, 4)
+    data = pickle.dumps(records, pickle.HIGHEST_PROTOCOL)
     f.write(_RUN_LENGTH.pack(len(data)))
     f.write(data)
+
+
+def _in_document_order(flat_lists: list[list]) -> list:
+    """Flat [docnum, weight, value, ...] lists merged into one sorted by document."""
+    postings = sorted(
+        chain.from_iterable(zip(p[0::3], p[1::3], p[2::3], strict=True) for p in flat_lists)
+    )
+    return list(chain.from_iterable(postings))
 
 
 def _joined(group: list[tuple]) -> tuple:
     if len(group) == 1:
         return group[0]
     fieldname, term = group[0][0], group[0][1]
-    docs = tuple(chain.from_iterable(r[2] for r in group))
-    weights = tuple(chain.from_iterable(r[3] for r in group))
-    values = tuple(chain.from_iterable(r[4] for r in group))
-    if any(a[2][-1] > b[2][0] for a, b in pairwise(group)):  # interleaved documents
-        docs, weights, values = zip(*sorted(zip(docs, weights, values, strict=True)), strict=True)
-    return fieldname, term, docs, weights, values
+    if any(a[2][-3] > b[2][0] for a, b in pairwise(group)):  # interleaved documents
+        return fieldname, term, _in_document_order([r[2] for r in group])
+    return fieldname, term, list(chain.from_iterable(r[2] for r in group))
 
 
 def _postings(records) -> Iterator[tuple]:
-    for fieldname, term, docs, weights, values in records:
-        yield from zip(repeat(fieldname), repeat(term), docs, weights, values)
+    for fieldname, term, flat in records:
+        yield from zip(repeat(fieldname), repeat(term), flat[0::3], flat[1::3], flat[2::3])
 
 
 whoosh_writing.PostingPool = TermPool

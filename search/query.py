@@ -638,8 +638,11 @@ def _parse(text: str) -> ParsedQuery:
     return parsed
 
 
-def key_terms_query(terms: list[str], request_boost: float = REQUEST_BOOST):
-    """An OR over analysed terms for free-text similarity, request matches weighted higher."""
-    parts = [Q.Term(DEFAULT_FIELD, t) for t in terms]
+def key_terms_query(
+    terms: list[str], request_boost: float = REQUEST_BOOST, request_only: frozenset = frozenset()
+):
+    """An OR over analysed terms for free-text similarity, request matches weighted higher;
+    `request_only` terms count only where they are in the request."""
+    parts = [Q.Term(DEFAULT_FIELD, t) for t in terms if t not in request_only]
     parts += [Q.Term("request", t, boost=request_boost) for t in terms]
     return Q.Or(parts) if parts else None

@@ -816,7 +816,7 @@ def similar_to_item(public_id: str, ordinal: int, limit: int = 10) -> SimilarRes
     source_text = f"{request_text}\n{request_text}\n{stored.get('rationale', '')}"
     terms = [t for t, _ in snap.key_terms_from_text("text", source_text, SIMILAR_TERMS)]
     result.terms = terms
-    q = key_terms_query(terms)
+    q = key_terms_query(terms, request_only=_common_terms(snap, terms))
     if q is None:
         return result
     own_letter = snap.cached(
@@ -853,7 +853,7 @@ def similar_to_text(
         return SimilarResult(found=False, notices=[f"Search is unavailable: {exc}"])
     terms = [t for t, _ in snap.key_terms_from_text("text", text, SIMILAR_TERMS)]
     result.terms = terms
-    q = key_terms_query(terms)
+    q = key_terms_query(terms, request_only=_common_terms(snap, terms))
     if q is None:
         result.notices.append("The text has no words found in any letter.")
         return result
@@ -870,6 +870,17 @@ def similar_to_text(
     result.hits = [hit_from_stored(st, terms, s) for s, st in stored[:limit]]
     _summarise(result, [st for _, st in stored])
     return result
+
+
+# A key term found in more than this share of items ranks little (a low idf) but its posting
+# list is most of the cost of a similarity search: it counts only where it is in the request.
+COMMON_TERM_SHARE = 0.2
+
+
+def _common_terms(snap, terms: list[str]) -> frozenset:
+    reader = snap.searcher.reader()
+    limit = COMMON_TERM_SHARE * max(1, snap.total)
+    return frozenset(t for t in terms if reader.doc_frequency("text", t) > limit)
 
 
 def _summarise(result: SimilarResult, pool: list[dict]) -> None:

@@ -11,6 +11,7 @@ from search.query import (
     MAX_CLAUSES,
     MAX_QUERY_CHARS,
     MAX_TERMS,
+    key_terms_query,
     normalise_case_number,
     parse_user_query,
 )
@@ -385,3 +386,9 @@ def test_deployment_notes_state_the_limits_the_app_enforces():
     assert box and f"The search box itself sends at most {int(box.group(1)):,} characters" in notes
     assert "--limit-request-line 0 --limit-request-field_size 32768" in notes
     assert "large_client_header_buffers 4 32k;" in notes
+
+
+def test_key_terms_query_counts_request_only_terms_in_the_request_alone():
+    q = key_terms_query(["knee", "pain"], request_only=frozenset({"pain"}))
+    fields = sorted((t.fieldname, t.text) for t in q.subqueries)
+    assert fields == [("request", "knee"), ("request", "pain"), ("text", "knee")]
