@@ -32,7 +32,7 @@ import struct
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import reduce
@@ -42,7 +42,7 @@ from itertools import accumulate, chain, compress, pairwise, repeat
 from pathlib import Path
 
 from django.conf import settings
-from whoosh import fields, index, query
+from whoosh import fields, formats, index, query
 from whoosh import writing as whoosh_writing
 from whoosh.analysis import STOP_WORDS, RegexTokenizer, StemmingAnalyzer
 from whoosh.codec import whoosh3
@@ -261,9 +261,11 @@ whoosh3.delta_decode = accumulate
 # so this pool groups them by field and term instead, each term's postings one flat list
 # [docnum, weight, value, docnum, ...] already in document order: only the distinct terms are
 # sorted, a run holds one (field, term, flat list) record per term, pickled many records at a
-# time, and the merge handles records, not postings. It has PostingPool's interface as
-# SegmentWriter, MpWriter and whoosh.multiproc.finish_subsegment use it.
-POSTING_BYTES = 120  # memory of one pooled posting (3 list slots, its weight and value)
+# time, and the merge handles records, not postings (a sync of 10,000 items: 66 s of CPU with
+# Whoosh's pool, 28 s with this one). It has PostingPool's interface as SegmentWriter, MpWriter
+# and whoosh.multiproc.finish_subsegment use it. tests/test_indexing.py checks that the patched
+# writer writes the same segment files, byte for byte, as Whoosh's own.
+POSTING_BYTES = 100  # memory of one pooled posting (3 list slots, its weight and value)
 RUN_CHUNK_ITEMS = 50_000  # postings per pickled chunk of a run file
 RUN_MAX_OPEN = 64  # runs merged at once; more are first reduced (as Whoosh's maxfiles)
 _RUN_MAGIC = b"IMRrun2\n"
@@ -309,13 +311,17 @@ class TermPool:
                 yield fieldname, term, postings
 
     def iter_postings(self) -> Iterator[tuple]:
+        return _postings(self.iter_records())
+
+    def iter_records(self) -> Iterator[tuple[str, bytes, list]]:
+        """Every (field, term, [docnum, weight, value, ...]) in order, terms once each."""
         if self.runs:
             self.save()
             if len(self.runs) > RUN_MAX_OPEN:
                 self.reduce_to(RUN_MAX_OPEN, RUN_MAX_OPEN)
             runs, self.runs = self.runs, []
-            return _postings(self._merged(runs))
-        return _postings(self._records())
+            return self._merged(runs)
+        return self._records()
 
     def save(self) -> None:
         """Write what is in memory to a new run."""
@@ -363,11 +369,11 @@ class TermPool:
     def _merged(self, paths: list[str]) -> Iterator[tuple]:
         """The records of several runs, one per term, each term's documents in order.
 
-        Records of one term from different runs compare by their lists, i.e. by their first
-        document, so they come out in document order; runs hold different documents, so the
-        lists are usually just joined."""
+        Records of one term from different runs come out by their first document; runs hold
+        different documents, so their lists are usually just joined."""
         group: list[tuple] = []
-        for record in heapq_merge(*(self._read_records(path) for path in paths)):
+        runs = (self._read_records(path) for path in paths)
+        for record in heapq_merge(*runs, key=_record_order):
             if group and (record[1] != group[0][1] or record[0] != group[0][0]):
                 yield _joined(group)
                 group = []
@@ -381,6 +387,10 @@ class TermPool:
                 self.tempstore.delete_file(path)
         self.runs = []
         self.fields, self.unordered, self.count = {}, set(), 0
+
+
+def _record_order(record: tuple) -> tuple:
+    return record[0], record[1], record[2][0]  # field, term, first document
 
 
 def _write_chunk(f, records: list) -> None:
@@ -411,7 +421,154 @@ def _postings(records) -> Iterator[tuple]:
         yield from zip(repeat(fieldname), repeat(term), flat[0::3], flat[1::3], flat[2::3])
 
 
+_whoosh_posting_pool = whoosh_writing.PostingPool  # (tests compare with Whoosh's own)
 whoosh_writing.PostingPool = TermPool
+
+
+# While writing a segment's postings Whoosh asks the new segment's per-document reader for the
+# field length of every posting, reading the lengths column from disk each time. Read each
+# field's column once instead (one byte a document).
+class _SegmentLengths:
+    def __init__(self, perdoc):
+        self.perdoc = perdoc
+        self.fields: dict[str, list | None] = {}
+
+    def doc_field_length(self, docnum, fieldname, default=0):
+        lengths = self.table(fieldname)
+        return default if lengths is None else lengths[docnum]
+
+    def table(self, fieldname: str) -> list | None:
+        """Each document's length of `fieldname` (None where 0), or None without lengths."""
+        lengths = self.fields.get(fieldname, False)
+        if lengths is False:
+            lengths = self.fields[fieldname] = self._read(fieldname)
+        return lengths
+
+    def _read(self, fieldname: str) -> list | None:
+        column = self.perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if column is None:
+            return None
+        doccount = self.perdoc.doc_count_all()
+        codes = bytes(column[docnum] for docnum in range(doccount))
+        # As W3PerDocReader.doc_field_length: the length of a code, None for code 0.
+        return [byte_to_length(code) if code else None for code in codes]
+
+
+def _flush_segment(self):
+    self.perdocwriter.close()
+    perdoc = self.per_document_reader() if self.codec.length_stats else None
+    lengths = _SegmentLengths(perdoc) if isinstance(perdoc, W3PerDocReader) else perdoc
+    if (
+        isinstance(self.pool, TermPool)
+        and type(self.fieldwriter) is whoosh3.W3FieldWriter
+        and (lengths is None or isinstance(lengths, _SegmentLengths))
+    ):
+        _write_records(self.fieldwriter, self.schema, lengths, self.pool.iter_records())
+    else:
+        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+    self.fieldwriter.close()
+    if perdoc:
+        perdoc.close()
+
+
+class _PostingsFile:
+    """The postings file of a segment being written, counting its position: W3PostingsWriter
+    asks for it twice per term, and a buffered file's tell() is a system call each time. The
+    writer only writes to it (write, write_int) and tells."""
+
+    def __init__(self, structfile):
+        self._structfile = structfile
+        self._write = structfile.file.write
+        self.position = structfile.file.tell()
+
+    def write(self, data) -> None:
+        self._write(data)
+        self.position += len(data)
+
+    def write_int(self, n: int) -> None:
+        self.write(_PACK_INT(n))
+
+    def tell(self) -> int:
+        return self.position
+
+
+_PACK_INT = struct.Struct("!i").pack  # whoosh.system.pack_int
+
+
+def _write_records(fieldwriter, schema, lengths: _SegmentLengths | None, records) -> None:
+    """FieldWriter.add_postings for TermPool records: a term's postings are added a block at
+    a time, with the statistics W3PostingsWriter.add_posting keeps for each."""
+    fieldname = None
+    postfile = _PostingsFile(fieldwriter._postfile)
+    for name, term, flat in records:
+        if name != fieldname:
+            if fieldname is not None:
+                fieldwriter.finish_field()
+            fieldname = name
+            fieldwriter.start_field(name, schema[name])
+            fieldwriter._postwriter._postfile = postfile
+            table = lengths.table(name) if lengths is not None else None
+        fieldwriter.start_term(term)
+        writer = fieldwriter._postwriter
+        limit = writer._blocklimit
+        docs, weights, values = flat[0::3], flat[1::3], flat[2::3]
+        for start in range(0, len(docs), limit):
+            if start:
+                writer._write_block()  # the block is full (add_posting writes it the same way)
+            block = docs[start : start + limit]
+            block_weights = weights[start : start + limit]
+            writer._ids.extend(block)
+            writer._weights.extend(block_weights)
+            writer._maxweight = max(writer._maxweight, *block_weights)
+            writer._values.extend(v for v in values[start : start + limit] if v)
+            if table is not None:
+                block_lengths = [n for n in map(table.__getitem__, block) if n]
+                if block_lengths:
+                    low = min(block_lengths)
+                    if writer._minlength is None or low < writer._minlength:
+                        writer._minlength = low
+                    writer._maxlength = max(writer._maxlength, *block_lengths)
+        fieldwriter.finish_term()
+    if fieldname is not None:
+        fieldwriter.finish_field()
+
+
+_whoosh_flush_segment = whoosh_writing.SegmentWriter._flush_segment
+whoosh_writing.SegmentWriter._flush_segment = _flush_segment
+
+
+# prepare_document hands the text fields over as lists of analysed tokens, which Whoosh then
+# turns into a Token object each and counts one at a time. For a list, count them at once: the
+# same (term bytes, frequency, weight, value) postings as Frequency.word_values and
+# Existence.word_values give (every token's boost is 1.0 there).
+_PACK_FREQUENCY = struct.Struct("!I").pack  # whoosh.system.pack_uint
+
+
+def _frequency_postings(fmt, tokens: list) -> list:
+    boost = fmt.field_boost
+    return [
+        (word.encode("utf-8"), count, float(count) * boost, _PACK_FREQUENCY(count))
+        for word, count in Counter(tokens).items()
+    ]
+
+
+def _existence_postings(fmt, tokens: list) -> list:
+    boost = fmt.field_boost
+    return [(word.encode("utf-8"), 1, boost, b"") for word in dict.fromkeys(tokens)]
+
+
+_LIST_POSTINGS = {formats.Frequency: _frequency_postings, formats.Existence: _existence_postings}
+_field_index = fields.FieldType.index
+
+
+def _index_field(self, value, **kwargs):
+    postings = _LIST_POSTINGS.get(type(self.format)) if type(value) is list else None
+    if postings is None or kwargs:
+        return _field_index(self, value, **kwargs)
+    return postings(self.format, value)
+
+
+fields.FieldType.index = _index_field
 
 
 # ---------------------------------------------------------------------------------------------
@@ -517,6 +674,9 @@ def check_schema(ix: index.Index) -> None:
 # Writing
 
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
 class _SubWriterTask(SubWriterTask):
     """Whoosh's sub-writer process, made to die with its parent.
 
@@ -556,9 +716,6 @@ class _ParallelWriter(MpWriter):
             task.join()
         self.tasks = []
         super().cancel()
-
-
-_PR_SET_PDEATHSIG = 1
 
 
 def new_writer(ix: index.Index, *, procs: int = 1, multisegment: bool = True, **options):

@@ -1,14 +1,21 @@
-"""Store letters: extract, parse, and save each letter in its own transaction.
+"""Store letters: extract, parse, and save each letter atomically.
 
 One path for every way letters come in (the `ingest` command, the staff upload page, tests), so
 they all behave the same: a bad file is reported and skipped, the same letter twice changes
 nothing, and a re-extracted letter with the same case number replaces the old one.
+
+Parsed letters are stored in batches (`LetterBatch`): up to STORE_BATCH_LETTERS letters, or what
+was parsed in STORE_BATCH_SECONDS, go into one database transaction, each letter in a savepoint
+of its own, so a letter the database refuses is rolled back alone and reported while the others
+of its batch go in. A run killed part-way loses at most its last, uncommitted batch, which the
+next run stores again; the index follows the database through `Letter.index_pending`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +34,8 @@ UNCHANGED = "unchanged"
 REPLACED = "replaced"
 REJECTED = "rejected"
 
-_WHITESPACE = re.compile(r"\s+")
+STORE_BATCH_LETTERS = 100
+STORE_BATCH_SECONDS = 2.0
 
 
 @dataclass
@@ -72,8 +80,9 @@ class IngestReport:
 
 
 def text_hash(text: str) -> str:
-    """Identity of a letter without a case number: its text with whitespace normalised."""
-    return hashlib.sha256(_WHITESPACE.sub(" ", text).strip().encode("utf-8")).hexdigest()
+    """Identity of a letter without a case number: its text with whitespace normalised (runs of
+    whitespace, as `\\s+` or str.isspace define it, to one space; none at either end)."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
 
 
 def ingest_paths(
@@ -86,14 +95,15 @@ def ingest_paths(
     report = IngestReport()
     max_bytes = settings.IMR_MAX_LETTER_BYTES
     candidates = candidate_files(paths)
-    for done, candidate in enumerate(candidates, start=1):
-        if isinstance(candidate, Rejected):
-            report.add(candidate.path, REJECTED, reason=candidate.reason)
-        else:
-            for entry in read_candidate(candidate, max_bytes):
-                ingest_entry(entry, report)
-        if progress:
-            progress(done, len(candidates))
+    with LetterBatch(report) as batch:
+        for done, candidate in enumerate(candidates, start=1):
+            if isinstance(candidate, Rejected):
+                batch.reject(candidate.path, candidate.reason)
+            else:
+                for entry in read_candidate(candidate, max_bytes):
+                    ingest_entry(entry, batch)
+            if progress:
+                progress(done, len(candidates))
     if update_index:
         report.indexed = sync_index()
     return report
@@ -104,35 +114,112 @@ def ingest_upload(name: str, data: bytes, *, update_index: bool = True) -> Inges
     report = IngestReport()
     max_bytes = settings.IMR_MAX_LETTER_BYTES
     suffix = Path(name).suffix.lower()
-    if suffix == ".zip":
-        for entry in iter_zip_bytes(name, data, max_bytes):
-            ingest_entry(entry, report)
-    elif suffix not in (".pdf", ".txt"):
-        report.add(name, REJECTED, reason="unsupported file type: use .pdf, .txt or .zip")
-    elif len(data) > max_bytes:
-        report.add(name, REJECTED, reason=f"file too large (the limit is {max_bytes:,} bytes)")
-    else:
-        ingest_entry(LetterFile(name, data), report)
+    with LetterBatch(report) as batch:
+        if suffix == ".zip":
+            for entry in iter_zip_bytes(name, data, max_bytes):
+                ingest_entry(entry, batch)
+        elif suffix not in (".pdf", ".txt"):
+            batch.reject(name, "unsupported file type: use .pdf, .txt or .zip")
+        elif len(data) > max_bytes:
+            batch.reject(name, f"file too large (the limit is {max_bytes:,} bytes)")
+        else:
+            ingest_entry(LetterFile(name, data), batch)
     if update_index:
         report.indexed = sync_index()
     return report
 
 
-def ingest_entry(entry: LetterFile | Rejected, report: IngestReport) -> None:
+def ingest_entry(entry: LetterFile | Rejected, batch: LetterBatch) -> None:
+    """Extract and parse one file; a letter joins `batch`, a bad file is reported."""
     if isinstance(entry, Rejected):
-        report.add(entry.path, REJECTED, reason=entry.reason)
+        batch.reject(entry.path, entry.reason)
         return
     try:
         text = extract_letter_text(entry.data, entry.path)
         parsed = parse_letter(text)
     except (ExtractionError, domain.NotALetter) as exc:
-        report.add(entry.path, REJECTED, reason=exc.reason)
+        batch.reject(entry.path, exc.reason)
         return
     except Exception as exc:  # noqa: BLE001 - one odd file must not stop the run
-        report.add(entry.path, REJECTED, reason=f"could not be parsed ({type(exc).__name__})")
+        batch.reject(entry.path, f"could not be parsed ({type(exc).__name__})")
         return
-    letter, status = store_letter(parsed, text, source_name=Path(entry.path).name)
-    report.add(entry.path, status, letter)
+    batch.add(entry.path, parsed, text, source_name=Path(entry.path).name)
+
+
+class LetterBatch:
+    """Parsed letters waiting to be stored, and rejections, reported in the order they came.
+
+    `add` stores the batch once it holds STORE_BATCH_LETTERS letters or its first letter waited
+    STORE_BATCH_SECONDS (so the database's write lock is held only while storing, never while
+    files are read or parsed); leaving the `with` block stores the rest. Each letter is stored
+    in a savepoint within the batch's transaction: one the database refuses is rolled back
+    alone and reported as rejected.
+    """
+
+    def __init__(
+        self, report: IngestReport, *, size: int | None = None, seconds: float | None = None
+    ):
+        self.report = report
+        self.size = size or STORE_BATCH_LETTERS
+        self.seconds = STORE_BATCH_SECONDS if seconds is None else seconds
+        self.entries: list[tuple] = []
+        self.letters = 0
+        self.started = 0.0
+
+    def __enter__(self) -> LetterBatch:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.flush()
+
+    def reject(self, path: str, reason: str) -> None:
+        self.entries.append((path, None, "", "", reason))
+        if not self.letters:
+            self.flush()
+
+    def add(self, path: str, parsed: domain.ParsedLetter, text: str, source_name: str = "") -> None:
+        if not self.letters:
+            self.started = time.monotonic()
+        self.entries.append((path, parsed, text, source_name, ""))
+        self.letters += 1
+        if self.letters >= self.size or time.monotonic() - self.started >= self.seconds:
+            self.flush()
+
+    def flush(self) -> list[tuple[str, str, Letter | None]]:
+        """Store what is waiting; returns (path, status, letter) for each entry."""
+        entries, letters = self.entries, self.letters
+        self.entries, self.letters = [], 0
+        with transaction.atomic() if letters else contextlib.nullcontext():
+            stored = None
+            if letters > 1:
+                try:
+                    # All at once (a few statements for the batch), else one by one below.
+                    with transaction.atomic():
+                        stored = iter(store_letters([e[1:4] for e in entries if e[1]]))
+                except Exception:  # noqa: BLE001 - each letter is tried again on its own
+                    stored = None
+            results = []
+            for path, parsed, text, source_name, reason in entries:
+                if parsed is None:
+                    results.append((path, REJECTED, None, reason))
+                elif stored is not None:
+                    letter, status = next(stored)
+                    results.append((path, status, letter, ""))
+                else:
+                    try:
+                        letter, status = store_letter(parsed, text, source_name=source_name)
+                    except Exception as exc:  # noqa: BLE001 - rolled back to its savepoint
+                        results.append((path, REJECTED, None, _store_failure(exc)))
+                    else:
+                        results.append((path, status, letter, ""))
+        for path, status, letter, reason in results:
+            self.report.add(path, status, letter, reason=reason)
+        return [(path, status, letter) for path, status, letter, _ in results]
+
+
+def _store_failure(exc: Exception) -> str:
+    return f"could not be stored ({type(exc).__name__})"
 
 
 def store_letter(
@@ -154,6 +241,50 @@ def store_letter(
             letter.determinations.all().delete()
         _create_items(letter, parsed.items)
     return letter, (REPLACED if existing is not None else INGESTED)
+
+
+def store_letters(
+    letters: list[tuple[domain.ParsedLetter, str, str]],
+) -> list[tuple[Letter, str]]:
+    """Save several (parsed, text, source_name) letters, in order, as `store_letter` would one
+    after the other; letters new to the database (most of a bulk ingest) are inserted together
+    with their items and citations. Call it inside a transaction: an error leaves the batch
+    half-stored, for the caller to roll back."""
+    identities = []
+    for parsed, text, _ in letters:
+        digest = text_hash(text)
+        case_number = parsed.header.case_number or None
+        identities.append((digest, case_number, case_number or f"t-{digest[:16]}"))
+    public_ids = [public_id for _, _, public_id in identities]
+    known = set(
+        Letter.objects.select_for_update()
+        .filter(public_id__in=set(public_ids))
+        .values_list("public_id", flat=True)
+    )
+    new: dict[str, int] = {}  # public id -> position of the letter that inserts it
+    for position, public_id in enumerate(public_ids):
+        if public_id not in known and public_id not in new:
+            new[public_id] = position
+    fresh = []
+    for public_id, position in new.items():
+        parsed, text, source_name = letters[position]
+        digest, case_number, _ = identities[position]
+        letter = Letter(public_id=public_id, index_pending=True)
+        _fill_letter(letter, parsed, text, digest, case_number, source_name)
+        fresh.append(letter)
+    Letter.objects.bulk_create(fresh)
+    if not all(letter.pk for letter in fresh):
+        raise NotImplementedError("this database does not return ids from bulk_create")
+    _create_items_of([(letter, letters[new[letter.public_id]][0].items) for letter in fresh])
+    inserted = {letter.public_id: letter for letter in fresh}
+    results = []
+    for position, (parsed, text, source_name) in enumerate(letters):
+        public_id = public_ids[position]
+        if new.get(public_id) == position:
+            results.append((inserted[public_id], INGESTED))
+        else:  # already stored, or a second copy in this batch: as one at a time
+            results.append(store_letter(parsed, text, source_name=source_name))
+    return results
 
 
 def _fill_letter(letter, parsed, text, digest, case_number, source_name) -> None:
@@ -181,6 +312,12 @@ def _fill_letter(letter, parsed, text, digest, case_number, source_name) -> None
 
 
 def _create_items(letter: Letter, items: list[domain.Item]) -> None:
+    _create_items_of([(letter, items)])
+
+
+def _create_items_of(letters: list[tuple[Letter, list[domain.Item]]]) -> None:
+    """Insert the items of stored letters, and their citations, a few statements in all."""
+    pairs = [(letter, item) for letter, items in letters for item in items]
     determinations = Determination.objects.bulk_create(
         [
             Determination(
@@ -199,14 +336,19 @@ def _create_items(letter: Letter, items: list[domain.Item]) -> None:
                 imr_flags=list(item.imr_guideline.flags),
                 rationale=item.rationale,
             )
-            for item in items
+            for letter, item in pairs
         ]
     )
     if not all(d.pk for d in determinations):
         # Backends that do not return ids from bulk_create (none we support today).
-        determinations = list(letter.determinations.order_by("ordinal"))
+        determinations = list(
+            Determination.objects.filter(letter__in=[letter for letter, _ in letters]).order_by(
+                "letter_id", "ordinal"
+            )
+        )
+        pairs.sort(key=lambda pair: (pair[0].pk, pair[1].ordinal))
     citations = []
-    for determination, item in zip(determinations, items, strict=True):
+    for determination, (_, item) in zip(determinations, pairs, strict=True):
         for party, guideline in (
             (Citation.CLAIMS_ADMINISTRATOR, item.claims_administrator_guideline),
             (Citation.IMR, item.imr_guideline),

@@ -138,3 +138,64 @@ def test_kill_during_rebuild_keeps_the_old_index_searchable(tmp_path, corpus_dir
     # Generations left by the killed rebuilds are cleaned up: the live one and its predecessor.
     generations = [p for p in (data_dir / "index").iterdir() if p.is_dir()]
     assert len(generations) <= 2, generations
+
+
+def child_pids(pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def alive(pid: int) -> bool:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[0] != "Z"
+
+
+def test_kill_during_a_parallel_index_write_then_rerun(tmp_path, corpus_dir, clean_export):
+    """A large sync writes with several processes, forked while the parent holds the index's
+    write lock: killed with the parent they must not keep the lock from the next run."""
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs /proc to find the writer processes")
+    data_dir = fresh_data_dir(tmp_path)
+    env = {**manage_env(data_dir), "IMR_PARALLEL_SYNC_ITEMS": "1"}
+    process = subprocess.Popen(
+        [sys.executable, str(PROJECT / "manage.py"), "ingest", "--json", str(corpus_dir)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    writers: list[int] = []
+    while time.monotonic() < deadline and process.poll() is None and not writers:
+        if stored_letters(data_dir) >= LETTERS:
+            writers = child_pids(process.pid)
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert writers, "the ingest finished before its writer processes could be seen"
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in writers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in writers)
+
+    started = time.monotonic()
+    rerun = subprocess.run(
+        [sys.executable, str(PROJECT / "manage.py"), "ingest", "--json", str(corpus_dir)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert rerun.returncode == 0, rerun.stderr
+    assert time.monotonic() - started < 50  # not waiting out a lock (60 s) held by orphans
+    assert manage(data_dir, "check_index").returncode == 0
+    assert manage(data_dir, "export", "--jsonl").stdout == clean_export

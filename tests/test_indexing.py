@@ -167,3 +167,200 @@ def test_remove_letters_drops_their_items():
     letters[0].delete()
     assert indexing.remove_letters([gone]) == 1
     assert check_index().clean
+
+
+# --- One writer and one commit per sync; several processes for large ones -------------------
+
+
+@pytest.fixture
+def commits(monkeypatch):
+    """Counts commits of Whoosh writers (the single-process and the parallel one)."""
+    from whoosh.multiproc import MpWriter
+    from whoosh.writing import SegmentWriter
+
+    counted = {"commits": 0, "parallel": 0}
+
+    def counting(original, parallel):
+        def commit(self, *args, **kwargs):
+            counted["commits"] += 1
+            counted["parallel"] += parallel
+            return original(self, *args, **kwargs)
+
+        return commit
+
+    monkeypatch.setattr(SegmentWriter, "commit", counting(SegmentWriter.commit, 0))
+    monkeypatch.setattr(MpWriter, "commit", counting(MpWriter.commit, 1))
+    return counted
+
+
+def test_one_sync_run_commits_once_however_many_chunks(monkeypatch, commits):
+    monkeypatch.setattr(indexing, "SYNC_CHUNK_LETTERS", 3)
+    store_synthetic(10)
+    written = sync_pending()
+    assert written == Determination.objects.count()
+    # The empty index's creation commits once too (the schema document); then the sync.
+    assert commits["commits"] == 2 and commits["parallel"] == 0
+    assert check_index().clean
+    assert total() == written
+
+
+def test_a_large_sync_writes_with_several_processes_and_still_replaces(monkeypatch, commits):
+    monkeypatch.setattr(indexing, "PARALLEL_SYNC_ITEMS", 1)
+    monkeypatch.setattr(indexing, "SYNC_CHUNK_LETTERS", 4)
+    store_synthetic(12)
+    letter = store_hand_letter(
+        "CM16-0000009",
+        [("Knee brace", "upheld", "A brace is not indicated."), ("MRI knee", "upheld", "No.")],
+    )
+    sync_pending()
+    assert commits["parallel"] == 1
+    assert check_index().clean
+    assert total("CM16-0000009") == 2
+    # Deletes by letter id apply in the parallel writer too: the old items go, the new come.
+    store_hand_letter("CM16-0000009", [("Knee brace", "overturned", "A brace is indicated.")])
+    store_synthetic(3, start=12)
+    sync_pending()
+    assert commits["parallel"] == 2
+    letter.refresh_from_db()
+    assert not letter.index_pending
+    result = run_search(SearchRequest.from_params({"q": ["CM16-0000009"]}))
+    assert [(h.ordinal, h.outcome) for h in result.hits] == [(1, "overturned")]
+    assert check_index().clean
+    assert total() == Determination.objects.count()
+
+
+def test_a_failed_sync_lowers_no_flag_and_leaves_no_writer_process(monkeypatch):
+    import multiprocessing
+
+    monkeypatch.setattr(indexing, "PARALLEL_SYNC_ITEMS", 1)
+    monkeypatch.setattr(indexing, "SYNC_CHUNK_LETTERS", 2)
+    store_synthetic(6)
+    real = indexing.documents_for_letters
+    calls = []
+
+    def fail_on_the_third_chunk(rows):
+        calls.append(len(rows))
+        if len(calls) == 3:
+            raise RuntimeError("database went away")
+        return real(rows)
+
+    monkeypatch.setattr(indexing, "documents_for_letters", fail_on_the_third_chunk)
+    with pytest.raises(RuntimeError):
+        sync_pending()
+    # The writer processes that indexed the first chunks were stopped, nothing was committed,
+    # and every letter is still pending.
+    assert multiprocessing.active_children() == []
+    assert Letter.objects.filter(index_pending=True).count() == 6
+    monkeypatch.undo()
+    sync_pending()
+    assert check_index().clean
+
+
+# --- TermPool: the writer's posting pool (search.index) --------------------------------------
+
+
+def _postings(count_docs: int, seed: int) -> list[tuple]:
+    import random
+
+    rng = random.Random(seed)
+    items = []
+    for docnum in range(count_docs):
+        for term in rng.sample(range(60), 12):
+            field = rng.choice(["a", "text"])
+            items.append((field, f"t{term}".encode(), docnum, float(rng.randint(1, 3)), b"v"))
+    return items
+
+
+@pytest.mark.parametrize(
+    ("limit", "chunk", "max_open", "shuffle"),
+    [
+        (10**9, 50_000, 64, False),  # all in memory
+        (97, 13, 64, False),  # many runs, each of several chunks
+        (97, 13, 3, False),  # more runs than may be open: reduced first
+        (97, 13, 3, True),  # postings out of document order
+    ],
+)
+def test_term_pool_gives_postings_in_order(tmp_path, monkeypatch, limit, chunk, max_open, shuffle):
+    import random
+
+    from whoosh.filedb.filestore import FileStorage
+
+    monkeypatch.setattr(index, "RUN_CHUNK_ITEMS", chunk)
+    monkeypatch.setattr(index, "RUN_MAX_OPEN", max_open)
+    items = _postings(400, seed=1)
+    added = list(items)
+    if shuffle:
+        random.Random(2).shuffle(added)
+    storage = FileStorage(str(tmp_path)).create()
+    pool = index.TermPool(storage, None, limitmb=1)
+    pool.limit = limit
+    for item in added:
+        pool.add(item)
+    assert bool(pool.runs) == (limit < 10**9)  # spilled to runs on disk, or not
+    assert list(pool.iter_postings()) == sorted(items)
+    assert pool.fieldnames == {"a", "text"}
+    assert list(tmp_path.iterdir()) == []  # every run file was removed once read
+
+
+def test_term_pool_reduces_to_one_run_for_whooshs_parallel_writer(tmp_path, monkeypatch):
+    from whoosh.filedb.filestore import FileStorage
+
+    monkeypatch.setattr(index, "RUN_CHUNK_ITEMS", 7)
+    items = _postings(300, seed=3)
+    pool = index.TermPool(FileStorage(str(tmp_path)).create(), None, limitmb=1)
+    pool.limit = 41
+    for item in items:
+        pool.add(item)
+    # What whoosh.multiproc.finish_subsegment does; the parent then reads the run.
+    pool.save()
+    pool.reduce_to(1, 4)
+    assert len(pool.runs) == 1
+    assert list(pool._read_run(pool.runs[0])) == sorted(items)
+
+
+def _segment_files(path) -> dict[str, bytes]:
+    files = [f for f in path.iterdir() if f.suffix in (".trm", ".pst")]
+    assert len(files) == 2, files
+    return {f.suffix: f.read_bytes() for f in files}
+
+
+@pytest.mark.parametrize(("limitmb", "merged"), [(256, False), (1, False), (256, True)])
+def test_our_writer_patches_write_the_same_segment_as_whoosh(
+    tmp_path, monkeypatch, limitmb, merged
+):
+    from whoosh import fields as whoosh_fields
+    from whoosh import index as whoosh_index
+    from whoosh import writing as whoosh_writing
+
+    store_synthetic(60)
+    rows = list(Letter.objects.order_by("id").values(*indexing._LETTER_FIELDS))
+    documents = [index.prepare_document(d) for d in indexing.documents_for_letters(rows)]
+
+    def build(folder):
+        folder.mkdir()
+        ix = whoosh_index.create_in(str(folder), index.build_schema())
+        if merged:  # two segments, one letter deleted, merged into one (postings renumbered)
+            for part in (documents[:70], documents[70:]):
+                with ix.writer(compound=False) as writer:
+                    for document in part:
+                        writer.add_document(**document)
+            writer = ix.writer(compound=False)
+            writer.delete_by_term("letter_id", rows[3]["public_id"])
+            writer.commit(optimize=True)
+            return _segment_files(folder)
+        writer = ix.writer(limitmb=limitmb, compound=False)  # 1 MB: runs on disk
+        for document in documents:
+            writer.add_document(**document)
+        writer.commit()
+        return _segment_files(folder)
+
+    ours = build(tmp_path / "ours")
+    with monkeypatch.context() as whoosh_own:
+        whoosh_own.setattr(whoosh_writing, "PostingPool", index._whoosh_posting_pool)
+        whoosh_own.setattr(
+            whoosh_writing.SegmentWriter, "_flush_segment", index._whoosh_flush_segment
+        )
+        whoosh_own.setattr(whoosh_fields.FieldType, "index", index._field_index)
+        theirs = build(tmp_path / "theirs")
+    assert set(ours) == {".trm", ".pst"}
+    assert ours == theirs

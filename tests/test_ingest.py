@@ -1,5 +1,6 @@
 """Ingest through the real path: extraction, parsing, storage, identity and bad files."""
 
+import dataclasses
 import io
 import json
 import os
@@ -13,10 +14,13 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from search import ingest
 from search.extract import extract_letter_text
-from search.ingest import INGESTED, REPLACED, UNCHANGED, ingest_paths
+from search.indexing import check_index
+from search.ingest import INGESTED, REPLACED, UNCHANGED, IngestReport, LetterBatch, ingest_paths
+from search.letter_parser import parse_letter
 from search.models import Citation, Determination, Letter
-from search.synthetic import generate_letters
+from search.synthetic import generate_letters, write_corpus
 from tests.test_sources import make_zip
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -178,6 +182,88 @@ def test_cp1252_text_file_is_decoded(tmp_path):
     path.write_bytes(text.encode("cp1252"))
     ingest_paths([path])
     assert "Café § 9792.20" in Letter.objects.get().determinations.get(ordinal=1).rationale
+
+
+# Bulk ingest: letters are stored a batch at a time, each in a savepoint of its own.
+
+
+def _with_duplicate_item(parsed):
+    """A letter the database refuses: two items with the same ordinal."""
+    parsed.items.append(dataclasses.replace(parsed.items[0]))
+    return parsed
+
+
+@pytest.mark.django_db
+def test_a_letter_the_database_refuses_is_reported_while_its_batch_goes_in(
+    tmp_path, monkeypatch
+):
+    write_corpus(tmp_path, 30, seed=5)
+    (tmp_path / "SY99-prose.txt").write_text("Minutes of the garden club.\n" * 40)
+    paths = sorted(tmp_path.glob("*.txt"))
+    refused = paths[12]
+    real_parse = ingest.parse_letter
+
+    def parse(text):
+        parsed = real_parse(text)
+        return _with_duplicate_item(parsed) if refused.stem in text else parsed
+
+    monkeypatch.setattr(ingest, "parse_letter", parse)
+    report = ingest_paths([tmp_path])
+    reasons = {Path(r["path"]).name: r["reason"] for r in report.rejected}
+    assert reasons == {
+        refused.name: "could not be stored (IntegrityError)",
+        "SY99-prose.txt": reasons["SY99-prose.txt"],
+    }
+    assert report.ingested == 29 == Letter.objects.count()
+    assert not Letter.objects.filter(public_id=refused.stem).exists()
+    # The others are stored whole and indexed.
+    assert Determination.objects.filter(letter__public_id=refused.stem).count() == 0
+    assert report.indexed == Determination.objects.count()
+    assert check_index().clean
+    assert [row["path"] for row in report.letters] == [
+        str(p) for p in paths if p not in (refused, tmp_path / "SY99-prose.txt")
+    ]
+
+
+@pytest.mark.django_db
+def test_a_batch_of_new_letters_is_stored_in_a_few_statements(django_assert_max_num_queries):
+    letters = [(parse_letter(s.text), s.text) for s in generate_letters(60, seed=8)]
+    report = IngestReport()
+    with django_assert_max_num_queries(15), LetterBatch(report, size=1000) as batch:
+        for n, (parsed, text) in enumerate(letters):
+            batch.add(f"letter-{n}", parsed, text)
+        # The same letter twice in one batch is stored once, as one at a time would.
+        batch.add("again", *letters[0])
+    assert report.ingested == 60 and report.unchanged == 1
+    assert report.letters[-1]["id"] == report.letters[0]["id"]
+    assert Letter.objects.filter(index_pending=True).count() == 60
+    assert Determination.objects.count() == sum(len(p.items) for p, _ in letters)
+
+
+@pytest.mark.django_db
+def test_batches_store_what_one_at_a_time_stores():
+    letters = [(parse_letter(s.text), s.text) for s in generate_letters(40, seed=9)]
+    replaced = letters[3][1].replace("Decision rationale:", "Decision rationale: Again.", 1)
+    letters.append((parse_letter(replaced), replaced))
+    exports = []
+    for size in (1, 100):
+        Letter.objects.all().delete()
+        report = IngestReport()
+        with LetterBatch(report, size=size) as batch:
+            for n, (parsed, text) in enumerate(letters):
+                batch.add(f"letter-{n}", parsed, text, source_name=f"{n}.txt")
+        assert (report.ingested, report.replaced) == (40, 1)
+        exports.append(export_lines())
+    assert exports[0] == exports[1]
+
+
+def test_text_hash_normalises_whitespace_as_before():
+    import hashlib
+    import re
+
+    for text in ["", "  a  b ", "a\u00a0b\u2028c\x1cd\te\r\n", "\u200b x", "Dr.\x0bSmith\x0c"]:
+        before = re.sub(r"\s+", " ", text).strip()
+        assert ingest.text_hash(text) == hashlib.sha256(before.encode("utf-8")).hexdigest()
 
 
 # Command-line behaviour: exit codes and --json, in a separate process with its own data folder.

@@ -1,8 +1,9 @@
 """Fill a benchmark data folder with synthetic letters through the real ingest path.
 
-Letters go through `parse_letter` and `store_letter` one by one, exactly as the ingest command
-stores them, and the index is brought up to date once at the end (one commit per ingest run), so
-the measured speed is the product's speed, not a benchmark-only shortcut.
+Letters go through `parse_letter` and a `LetterBatch` (batches of letters in one transaction, a
+savepoint each), exactly as the ingest command stores them, and the index is brought up to date
+once at the end (one commit per ingest run), so the measured speed is the product's speed, not a
+benchmark-only shortcut.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def ingest_synthetic(
 
     Returns the counts and the seconds spent parsing, storing (database) and indexing.
     """
-    from search.ingest import store_letter, sync_index
+    from search.ingest import IngestReport, LetterBatch, sync_index
     from search.letter_parser import parse_letter
     from search.synthetic import generate_letters
 
@@ -40,17 +41,19 @@ def ingest_synthetic(
     wall_start = time.perf_counter()
     next_index = start
     last_report = wall_start
+    report = IngestReport()
+    store = LetterBatch(report)
     while True:
         if max_letters is not None and letters >= max_letters:
             break
         if min_items is not None and items >= min_items:
             break
-        batch = CHUNK if max_letters is None else min(CHUNK, max_letters - letters)
-        for synthetic in generate_letters(batch, seed=seed, start=next_index):
+        count = CHUNK if max_letters is None else min(CHUNK, max_letters - letters)
+        for synthetic in generate_letters(count, seed=seed, start=next_index):
             t0 = time.perf_counter()
             parsed = parse_letter(synthetic.text)
             t1 = time.perf_counter()
-            store_letter(parsed, synthetic.text, source_name="synthetic")
+            store.add(f"synthetic-{start + letters}", parsed, synthetic.text, "synthetic")
             t2 = time.perf_counter()
             parse_seconds += t1 - t0
             store_seconds += t2 - t1
@@ -63,6 +66,11 @@ def ingest_synthetic(
         if progress and now - last_report > 15:
             progress(f"stored {letters:,} letters ({items:,} items)")
             last_report = now
+    t0 = time.perf_counter()
+    store.flush()
+    store_seconds += time.perf_counter() - t0
+    if report.rejected:
+        raise RuntimeError(f"synthetic letters were rejected: {report.rejected[:3]}")
     t_index = time.perf_counter()
     if progress:
         progress(f"stored {letters:,} letters ({items:,} items); indexing")

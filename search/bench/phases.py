@@ -53,9 +53,17 @@ def build(items: int, letters: int, seed: int) -> dict:
     stats["index_mb"] = _index_size_mb()
     stats["database_mb"] = _database_size_mb()
     stats["peak_rss_mb"] = peak_rss_mb()
+    stats["index_writer_peak_rss_mb"] = _children_peak_rss_mb()
     stats["schema_version"] = _schema_version()
     stats["index_path"] = "sync"
     return stats
+
+
+def _children_peak_rss_mb() -> float:
+    """The largest finished child's peak memory: the index writer processes of a large sync."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
 
 
 def _schema_version() -> int:
@@ -95,6 +103,7 @@ def add_letters(seed: int, start: int, count: int) -> dict:
     stats = corpus.ingest_synthetic(seed=seed, start=start, max_letters=count, progress=_say)
     stats["items_before"] = items_before
     stats["peak_rss_mb"] = peak_rss_mb()
+    stats["index_writer_peak_rss_mb"] = _children_peak_rss_mb()
     return stats
 
 
