@@ -293,12 +293,13 @@ def remove_letters(public_ids: Iterable[str]) -> int:
 
 
 def _remove_orphans_if_counts_differ() -> int:
-    """Drop documents of letters deleted from the database; only looks when totals disagree."""
+    """Drop documents of letters deleted from the database; only looks when totals disagree
+    (the index's total is read from its table of contents, without opening it)."""
+    if index.live_document_count() in (None, Determination.objects.count()):
+        return 0
     try:
         snap = index.snapshot()
     except index.IndexUnavailable:
-        return 0
-    if snap.total == Determination.objects.count():
         return 0
     _, indexed_letters = index.live_ids(snap)
     known = set(Letter.objects.values_list("public_id", flat=True).iterator(chunk_size=10000))

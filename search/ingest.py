@@ -5,10 +5,12 @@ they all behave the same: a bad file is reported and skipped, the same letter tw
 nothing, and a re-extracted letter with the same case number replaces the old one.
 
 Parsed letters are stored in batches (`LetterBatch`): up to STORE_BATCH_LETTERS letters, or what
-was parsed in STORE_BATCH_SECONDS, go into one database transaction, each letter in a savepoint
-of its own, so a letter the database refuses is rolled back alone and reported while the others
-of its batch go in. A run killed part-way loses at most its last, uncommitted batch, which the
-next run stores again; the index follows the database through `Letter.index_pending`.
+was parsed in STORE_BATCH_SECONDS, go into one database transaction, the new ones inserted
+together (`store_letters`). Should the database refuse anything there, the batch is rolled back
+to its savepoint and stored again one letter at a time, each in a savepoint of its own, so the
+letter at fault is rolled back alone and reported while the others go in. A run killed part-way
+loses at most its last, uncommitted batch, which the next run stores again; the index follows
+the database through `Letter.index_pending`.
 """
 
 from __future__ import annotations
@@ -151,9 +153,9 @@ class LetterBatch:
 
     `add` stores the batch once it holds STORE_BATCH_LETTERS letters or its first letter waited
     STORE_BATCH_SECONDS (so the database's write lock is held only while storing, never while
-    files are read or parsed); leaving the `with` block stores the rest. Each letter is stored
-    in a savepoint within the batch's transaction: one the database refuses is rolled back
-    alone and reported as rejected.
+    files are read or parsed); leaving the `with` block stores the rest. A batch is stored in
+    one transaction, all at once, or else letter by letter in a savepoint each: a letter the
+    database refuses is rolled back alone and reported as rejected.
     """
 
     def __init__(
@@ -193,10 +195,11 @@ class LetterBatch:
         with transaction.atomic() if letters else contextlib.nullcontext():
             stored = None
             if letters > 1:
+                batch = [entry[1:4] for entry in entries if entry[1] is not None]
                 try:
                     # All at once (a few statements for the batch), else one by one below.
                     with transaction.atomic():
-                        stored = iter(store_letters([e[1:4] for e in entries if e[1]]))
+                        stored = iter(store_letters(batch))
                 except Exception:  # noqa: BLE001 - each letter is tried again on its own
                     stored = None
             results = []
