@@ -741,8 +741,8 @@ def live_writer(*, procs: int = 1) -> Iterator:
         generation, ix = open_or_create()
         check_schema(ix)
         try:
-            # limitmb (per process): postings are sorted in memory up to this, then in runs
-            # on disk (see _write_run_chunked).
+            # limitmb (per process): postings are held in memory up to this, then in runs on
+            # disk (see TermPool).
             writer = new_writer(
                 ix, procs=procs, timeout=WRITER_TIMEOUT_SECONDS, delay=0.05, limitmb=256
             )
