@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 from .datadir import child_environment
 from .queries import BenchQuery
-from .stats import process_peak_rss_mb, summarize_ms
+from .stats import process_peak_rss_mb, process_rss_mb, summarize_ms
 
 HOST = "127.0.0.1"  # never anything but this machine
 REQUEST_TIMEOUT = 15.0
@@ -70,17 +70,6 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-
-
-def process_rss_mb(pid: int) -> float | None:
-    """Another process's current resident memory, from /proc (VmRSS), while it is alive."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    except OSError:
-        return None
-    return None
 
 
 def _free_port() -> int:

@@ -39,15 +39,25 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def process_peak_rss_mb(pid: int) -> float | None:
-    """Another process's peak resident memory, from /proc (VmHWM), while it is alive."""
+def _proc_status_mb(pid: int, key: str) -> float | None:
+    """A memory line (in kB) of another process's /proc status, in MB, while it is alive."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(key):
                 return int(line.split()[1]) / 1024.0
     except OSError:
         return None
     return None
+
+
+def process_peak_rss_mb(pid: int) -> float | None:
+    """Another process's peak resident memory (VmHWM)."""
+    return _proc_status_mb(pid, "VmHWM:")
+
+
+def process_rss_mb(pid: int) -> float | None:
+    """Another process's current resident memory (VmRSS)."""
+    return _proc_status_mb(pid, "VmRSS:")
 
 
 def folder_size_mb(path: Path) -> float:
