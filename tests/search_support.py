@@ -20,6 +20,7 @@ from search.indexing import sync_pending
 from search.ingest import store_letter
 from search.letter_parser import parse_letter
 from search.models import Letter
+from search.synthetic import generate_letters
 
 
 @pytest.fixture(scope="session")
@@ -104,3 +105,12 @@ def store_hand_letter(*args, **kwargs) -> Letter:
     parsed, text = hand_letter(*args, **kwargs)
     letter, _ = store_letter(parsed, text)
     return letter
+
+
+def store_synthetic(count: int, start: int = 0) -> list[Letter]:
+    """`count` synthetic letters (seed 7) stored through the real ingest path, not indexed."""
+    letters = []
+    for synthetic in generate_letters(count, seed=7, start=start):
+        letter, _ = store_letter(parse_letter(synthetic.text), synthetic.text)
+        letters.append(letter)
+    return letters

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import os
+import pickle
+import struct
 import threading
 import time
+import tracemalloc
 
 import pytest
+from whoosh.filedb.structfile import BufferFile, StructFile
 
 from search import index
 from search.searching import SearchRequest, run_search
@@ -130,6 +136,66 @@ def test_build_generation_switches_and_cleans_up_old_ones(settings):
     remaining = {p.name for p in settings.SEARCH_INDEX_DIR.glob("g-*")}
     # The live generation and the one before it (readers elsewhere may hold it open).
     assert remaining == {names[-1], names[-2]}
+
+
+def _struct_file_script(f) -> list:
+    """The reads Whoosh makes of a segment file, with what each gives back."""
+    out = [f.read_int(), f.read_pickle(), f.tell(), f.read(3), f.get(1, 5)]
+    f.seek(-4, os.SEEK_END)
+    out += [f.tell(), f.read(10), f.read(10)]
+    f.seek(2, os.SEEK_SET)
+    f.seek(3, os.SEEK_CUR)
+    out += [f.tell(), f.readline(), f.readline(), list(iter(f))]
+    f.seek(4)
+    out += [f.read_pickle(), f.read_pickle(), f.get_array(0, "i", 1).tolist()]
+    return out
+
+
+def test_files_inside_a_mapped_segment_read_as_whooshs_own_buffer_files():
+    data = (
+        struct.pack("!i", 7)
+        + pickle.dumps((3, 90, 2.5, True, None, 12), -1)
+        + pickle.dumps({"block": list(range(300))}, -1)
+        + b"a line\nanother line\nlast"
+    )
+    ours = BufferFile(memoryview(data))
+    theirs = StructFile(io.BytesIO(data))
+    assert _struct_file_script(ours) == _struct_file_script(theirs)
+    with pytest.raises(ValueError):
+        ours.seek(-1)
+    part = ours.subset(4, len(data) - 4)
+    assert part.read_pickle() == (3, 90, 2.5, True, None, 12)
+    part.close()
+    ours.close()
+
+
+def test_opening_a_compound_segment_does_not_copy_it():
+    words = [f"word{n}" for n in range(400)]
+    index.build_generation(
+        lambda writer: [
+            add_item(writer, n, " ".join(words[(n * 7 + k) % 400] for k in range(60)))
+            for n in range(300)
+        ]
+    )
+    _, ix = index.open_or_create()
+    segment = max(ix._segments(), key=lambda s: s.doc_count_all())
+    assert segment.is_compound()
+    storage = segment.open_compound_file(ix.storage)
+    names = storage.list()
+    size = sum(storage.file_length(name) for name in names)
+    assert size > 100_000
+    tracemalloc.start()
+    try:
+        files = [storage.open_file(name) for name in names]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < size / 10  # Whoosh's BufferFile copied every file whole
+    postings = next(f for f, name in zip(files, names, strict=True) if name.endswith(".pst"))
+    assert postings.read(4) == storage._source[storage.range(postings._name)[0] :][:4]
+    for f in files:
+        f.close()
+    assert index.snapshot().total == 300
 
 
 def test_bits_round_trip():
