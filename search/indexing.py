@@ -224,9 +224,10 @@ def _chunks(rows: list, size: int) -> Iterable[list]:
         yield rows[start : start + size]
 
 
-def sync_pending() -> int:
+def sync_pending(*, wait_seconds: float | None = None) -> int:
     """Index every letter flagged as pending, in one writer and one commit; returns the number of
-    items written.
+    items written. Waits up to `wait_seconds` for another writer (index.live_writer), then
+    raises index.IndexUnavailable with every letter still pending.
 
     The flagged letters are read in chunks of SYNC_CHUNK_LETTERS (each chunk in one read
     transaction, so a letter and its items agree) and all go into the same writer; large batches
@@ -247,7 +248,7 @@ def sync_pending() -> int:
             procs = index.BUILD_WRITER_OPTIONS.get("procs", 1)
     written = 0
     indexed: list[dict] = []  # what _clear_flags needs of each letter indexed
-    with index.live_writer(procs=procs) as writer:
+    with index.live_writer(procs=procs, wait_seconds=wait_seconds) as writer:
         for chunk in _chunks(pending_ids, SYNC_CHUNK_LETTERS):
             with transaction.atomic():
                 rows = list(

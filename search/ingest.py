@@ -374,8 +374,8 @@ def _create_items_of(letters: list[tuple[Letter, list[domain.Item]]]) -> None:
     Citation.objects.bulk_create(citations)
 
 
-def sync_index() -> int:
+def sync_index(*, wait_seconds: float | None = None) -> int:
     """Bring the search index up to date with every letter flagged as pending."""
     from .indexing import sync_pending
 
-    return sync_pending()
+    return sync_pending(wait_seconds=wait_seconds)

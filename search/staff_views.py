@@ -5,7 +5,12 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from .index import IndexUnavailable
 from .ingest import IngestReport, ingest_upload, sync_index
+
+# An upload waits this long for a bulk ingest's writer, well inside the server's request timeout
+# (30 s in DEPLOYMENT.md); past it the letters stay stored and pending for the next sync.
+UPLOAD_INDEX_WAIT_SECONDS = 10.0
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -32,11 +37,16 @@ class UploadForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def upload(request):
     report = None
+    index_busy = ""
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         report = IngestReport()
         for uploaded in form.cleaned_data["files"]:
             report.merge(ingest_upload(uploaded.name, uploaded.read(), update_index=False))
-        report.indexed = sync_index()
+        try:
+            report.indexed = sync_index(wait_seconds=UPLOAD_INDEX_WAIT_SECONDS)
+        except IndexUnavailable as exc:
+            index_busy = str(exc)
         form = UploadForm()
-    return render(request, "staff/upload.html", {"form": form, "report": report})
+    context = {"form": form, "report": report, "index_busy": index_busy}
+    return render(request, "staff/upload.html", context)

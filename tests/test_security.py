@@ -135,3 +135,31 @@ def test_staff_upload_runs_the_ingest_path_and_needs_csrf(letters_dir):
     assert "unsupported file type" in body
     assert Letter.objects.count() == 1
     assert Letter.objects.get().index_pending is False
+
+
+@pytest.mark.django_db
+def test_an_upload_while_another_writer_holds_the_index_keeps_the_letters_pending(
+    client, monkeypatch
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from search import index, staff_views
+    from search.indexing import sync_pending
+    from search.models import Letter
+    from search.synthetic import generate_letters
+
+    monkeypatch.setattr(staff_views, "UPLOAD_INDEX_WAIT_SECONDS", 0.2)
+    staff = get_user_model().objects.create_user("staff", password="pw-staff-123456", is_staff=True)
+    client.force_login(staff)
+    text = next(iter(generate_letters(1, seed=3))).text
+    upload = SimpleUploadedFile("synthetic.txt", text.encode(), content_type="text/plain")
+    index.open_or_create()
+    with index.live_writer():  # a bulk ingest's writer
+        response = client.post("/staff/upload/", {"files": [upload]})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "1 ingested" in body
+    assert "not searchable yet" in body and "locked by another writer" in body
+    assert Letter.objects.get().index_pending is True
+    assert sync_pending() > 0
+    assert Letter.objects.get().index_pending is False
