@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
 import io
 import os
 import pickle
+import random
 import struct
 import threading
 import time
@@ -196,6 +198,31 @@ def test_opening_a_compound_segment_does_not_copy_it():
     for f in files:
         f.close()
     assert index.snapshot().total == 300
+
+
+@pytest.mark.parametrize(
+    ("ties", "allowed_share", "skip_sampled"),
+    [(True, 0.7, False), (False, 0.7, False), (True, 1.0, False), (False, 0.9, True)],
+)
+def test_best_documents_are_nlargest_over_every_allowed_document(ties, allowed_share, skip_sampled):
+    rng = random.Random(5)
+    size = 100_000
+    scores = [
+        rng.choice([0.0, 0.0, 1.5, 2.25, 3.0]) + (0.0 if ties else rng.random())
+        for _ in range(size)
+    ]
+    allowed = [
+        d
+        for d in range(size)
+        if rng.random() < allowed_share
+        and not (skip_sampled and d % index.BEST_SAMPLE_STRIDE == 0)  # nothing in the sample
+    ]
+    bits, _ = index.bits_from_docnums(iter(allowed), size)
+    for limit in (1, 20, 60):
+        expected = heapq.nlargest(limit, allowed, key=scores.__getitem__)
+        assert index._best_documents(scores, bits, limit) == expected
+    zeros = [0.0] * size  # the floor is 0: every allowed document is kept, in order
+    assert index._best_documents(zeros, bits, 20) == allowed[:20]
 
 
 def test_bits_round_trip():

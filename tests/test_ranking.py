@@ -33,13 +33,17 @@ QUERIES = [
 
 @pytest.fixture(scope="module")
 def ranking_corpus(django_db_setup, django_db_blocker, tmp_path_factory):
-    """120 synthetic letters through the real ingest path, stored once for the module."""
+    """120 synthetic letters through the real ingest path, stored once for the module, in two
+    syncs: the index has several segments, so document numbers start at several offsets."""
     index_dir = tmp_path_factory.mktemp("ranking-index")
     with django_db_blocker.unblock(), override_settings(SEARCH_INDEX_DIR=index_dir):
         Letter.objects.all().delete()
-        for synthetic in generate_letters(120, seed=11):
-            store_letter(parse_letter(synthetic.text), synthetic.text)
-        sync_pending()
+        letters = list(generate_letters(120, seed=11))
+        for batch in (letters[:70], letters[70:]):
+            for synthetic in batch:
+                store_letter(parse_letter(synthetic.text), synthetic.text)
+            sync_pending()
+        assert len(index.snapshot().searcher.reader().leaf_readers()) >= 2
     yield index_dir
     with django_db_blocker.unblock():
         Letter.objects.all().delete()

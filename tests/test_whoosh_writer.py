@@ -116,3 +116,22 @@ def test_our_writer_patches_write_the_same_segment_as_whoosh(
         theirs = build(tmp_path / "theirs")
     assert set(ours) == {".trm", ".pst"}
     assert ours == theirs
+
+
+def test_segments_are_written_with_larger_posting_blocks(tmp_path):
+    from whoosh import fields as whoosh_fields
+    from whoosh import index as whoosh_index
+
+    ix = whoosh_index.create_in(str(tmp_path), whoosh_fields.Schema(text=whoosh_fields.TEXT))
+    with ix.writer() as writer:
+        for n in range(whoosh_writer.POSTING_BLOCK + 100):
+            writer.add_document(text=f"knee brace{n % 7}")
+    with ix.searcher() as searcher:
+        matcher = searcher.reader().postings("text", "knee")
+        sizes = []
+        while matcher.is_active():
+            sizes.append(matcher._blocklength)
+            matcher._next_block()
+        assert sizes == [whoosh_writer.POSTING_BLOCK, 100]
+        everything = list(range(whoosh_writer.POSTING_BLOCK + 100))
+        assert list(searcher.reader().postings("text", "knee").all_ids()) == everything

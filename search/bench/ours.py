@@ -21,7 +21,7 @@ class OurEngine:
 
         if not self.cache_results:
             try:
-                index.snapshot().cache.clear()
+                index.snapshot().clear_caches()
             except index.IndexUnavailable:
                 pass
         result = run_search(SearchRequest.from_params(query.params()))
