@@ -105,3 +105,16 @@ def test_corpus_is_reused_and_isolated(bench_results, settings):
     assert not (data_dir / "scratch").exists()
     assert (data_dir / "app" / "imr.sqlite3").exists()
     assert str(data_dir) not in str(settings.DATABASES["default"]["NAME"])
+
+
+def test_goals_follow_the_corpus_size(bench_results):
+    results, _ = bench_results
+    small = {goal for goal, _, _ in report.goals(results)}
+    assert "search p95 < 100 ms (mixed set, facets + passages)" in small
+    assert not any("< 1 h" in goal for goal in small)
+    million = {**results, "corpus": {**results["corpus"], "items": 1_000_000}}
+    checks = {goal: met for goal, _, met in report.goals(million)}
+    p95 = results["search"]["ours"]["latency"]["p95"]
+    assert checks["search p95 < 500 ms (mixed set, facets + passages)"] == (p95 < 500)
+    assert checks["the corpus (database and index) builds in < 1 h"] is True
+    assert "as set for 1,000,000 items" in report.render(million)

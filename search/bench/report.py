@@ -38,11 +38,14 @@ def _ratio(theirs, ours) -> str:
 def goals(results: dict) -> list[tuple[str, str, bool | None]]:
     """(goal, measured, met) for each goal of the issue that this run measured."""
     out: list[tuple[str, str, bool | None]] = []
+    # The goals for 100,000 items, and the two the issue sets for 1,000,000 in their place.
+    million = results.get("corpus", {}).get("items", 0) >= 1_000_000
     search = results.get("search", {})
     ours = search.get("ours", {}).get("latency")
     if ours:
-        out.append(("search p95 < 100 ms (mixed set, facets + passages)",
-                    f"{_ms(ours['p95'])} ms", ours["p95"] < 100))
+        limit = 500 if million else 100
+        out.append((f"search p95 < {limit} ms (mixed set, facets + passages)",
+                    f"{_ms(ours['p95'])} ms", ours["p95"] < limit))
         for peer, factor, label in (("haystack", 5, "at least 5x faster than haystack (p95)"),
                                     ("fts5", 1 / 3, "within 3x of SQLite FTS5 (p95)")):
             theirs = search.get(peer, {}).get("latency")
@@ -53,6 +56,10 @@ def goals(results: dict) -> list[tuple[str, str, bool | None]]:
     if build:
         rate = build["letters"] / build["wall_seconds"]
         out.append(("bulk ingest >= 200 letters/s", f"{rate:,.0f} letters/s", rate >= 200))
+        if million:
+            minutes = build["wall_seconds"] / 60
+            out.append(("the corpus (database and index) builds in < 1 h",
+                        f"{minutes:.1f} min", minutes < 60))
     add = results.get("add")
     if add and not add.get("error"):
         if add["letters"] == 1000:
@@ -222,7 +229,8 @@ def render(results: dict) -> str:
 
     checks = goals(results)
     if checks:
-        lines += ["== Goals (set for 100,000 items) =="]
+        size = "1,000,000" if results["corpus"]["items"] >= 1_000_000 else "100,000"
+        lines += [f"== Goals (issue 5, as set for {size} items) =="]
         lines += _table(
             ["goal", "measured", "met"],
             [[g, m, "yes" if ok else "NO"] for g, m, ok in checks],
