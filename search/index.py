@@ -241,7 +241,7 @@ def prepare_document(document: dict) -> dict:
 whoosh3.delta_decode = accumulate
 
 
-PEEK_BYTES = 512
+PEEK_BYTES = 512  # the most _ViewFile.peek shows: posting block headers are smaller
 
 
 class _ViewFile:
