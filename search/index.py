@@ -809,21 +809,21 @@ def _best_documents(scores: list[float], allowed_bits: int, limit: int) -> list[
     of them all, so every document that can make the list scores at least that: a C-speed pass
     keeps those, and nlargest ranks the few kept."""
     count = allowed_bits.bit_count()
-    if count * 2 < len(scores) or count <= BEST_SAMPLE_STRIDE * limit * 4:
-        # A pass over every score costs about what ranking half of them does.
-        return nlargest(limit, docnums_from_bits(allowed_bits), key=scores.__getitem__)
-    allowed = flags_from_bits(allowed_bits, len(scores))
-    sample = [
-        scores[docnum]
-        for docnum in range(0, len(scores), BEST_SAMPLE_STRIDE)
-        if allowed[docnum]
-    ]
-    if len(sample) < limit:
-        return nlargest(limit, docnums_from_bits(allowed_bits), key=scores.__getitem__)
-    floor = nlargest(limit, sample)[-1]
-    kept = compress(range(len(scores)), map(floor.__le__, scores))
-    candidates = [docnum for docnum in kept if allowed[docnum]]
-    return nlargest(limit, candidates, key=scores.__getitem__)
+    # A pass over every score costs about what ranking half of them does: sample only when
+    # at least half the documents are allowed.
+    if count * 2 >= len(scores) and count > BEST_SAMPLE_STRIDE * limit * 4:
+        allowed = flags_from_bits(allowed_bits, len(scores))
+        sample = [
+            scores[docnum]
+            for docnum in range(0, len(scores), BEST_SAMPLE_STRIDE)
+            if allowed[docnum]
+        ]
+        if len(sample) >= limit:
+            floor = nlargest(limit, sample)[-1]
+            kept = compress(range(len(scores)), map(floor.__le__, scores))
+            candidates = [docnum for docnum in kept if allowed[docnum]]
+            return nlargest(limit, candidates, key=scores.__getitem__)
+    return nlargest(limit, docnums_from_bits(allowed_bits), key=scores.__getitem__)
 
 
 @dataclass
