@@ -59,8 +59,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "search.middleware.ContentSecurityPolicyMiddleware",
-    "search.middleware.RateLimitMiddleware",
+    "search.web.middleware.ContentSecurityPolicyMiddleware",
+    "search.web.middleware.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "imrsite.urls"

@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
-from .login import ThrottledAdminAuthenticationForm
-from .models import Citation, Determination, Letter
+from search.models import Citation, Determination, Letter
+from search.web.login import ThrottledAdminAuthenticationForm
 
 
 class ReadOnlyInline(admin.StackedInline):
@@ -49,7 +49,7 @@ class LetterAdmin(ReadOnlyAdmin):
         self.delete_queryset(request, Letter.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        from .indexing import remove_letters
+        from search.indexing import remove_letters
 
         public_ids = list(queryset.values_list("public_id", flat=True))
         queryset.delete()

@@ -24,11 +24,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import domain, index
-from .categories import official_category
-from .models import Citation, Determination, Letter
-from .specialties import official_specialty
-from .timeliness import Timeliness
+from search.engine.whoosh import index
+from search.letters import domain
+from search.letters.categories import official_category
+from search.letters.specialties import official_specialty
+from search.letters.timeliness import Timeliness
+from search.models import Citation, Determination, Letter
 
 SYNC_CHUNK_LETTERS = 2000  # letters read from the database at a time by sync_pending
 # A sync with at least this many items writes with BUILD_WRITER_OPTIONS["procs"] processes, one

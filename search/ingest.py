@@ -25,11 +25,17 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
-from . import domain
-from .extract import ExtractionError, extract_letter_text
-from .letter_parser import parse_letter
-from .models import Citation, Determination, Letter
-from .sources import LetterFile, Rejected, candidate_files, iter_zip_bytes, read_candidate
+from search.letters import domain
+from search.letters.extract import ExtractionError, extract_letter_text
+from search.letters.parser import parse_letter
+from search.letters.sources import (
+    LetterFile,
+    Rejected,
+    candidate_files,
+    iter_zip_bytes,
+    read_candidate,
+)
+from search.models import Citation, Determination, Letter
 
 INGESTED = "ingested"
 UNCHANGED = "unchanged"
@@ -376,6 +382,6 @@ def _create_items_of(letters: list[tuple[Letter, list[domain.Item]]]) -> None:
 
 def sync_index(*, wait_seconds: float | None = None) -> int:
     """Bring the search index up to date with every letter flagged as pending."""
-    from .indexing import sync_pending
+    from search.indexing import sync_pending
 
     return sync_pending(wait_seconds=wait_seconds)

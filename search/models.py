@@ -5,7 +5,7 @@ The database is the source of truth; the Whoosh index is derived from it and can
 
 from django.db import models
 
-from . import domain
+from search.letters import domain
 
 
 class Letter(models.Model):

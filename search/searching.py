@@ -51,13 +51,14 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 
-from . import domain, index
-from .categories import official_category_value
-from .index import Q
-from .query import ParsedQuery, key_terms_query, parse_user_query
-from .snippets import make_snippet
-from .specialties import official_specialty
-from .timeliness import BUCKET_LABELS, BUCKET_VALUES
+from search.engine.query import ParsedQuery, key_terms_query, parse_user_query
+from search.engine.whoosh import index
+from search.engine.whoosh.index import Q
+from search.letters import domain
+from search.letters.categories import official_category_value
+from search.letters.specialties import official_specialty
+from search.letters.timeliness import BUCKET_LABELS, BUCKET_VALUES
+from search.snippets import make_snippet
 
 PER_PAGE = 20
 MAX_PAGE = 10_000

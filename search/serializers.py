@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from . import domain
-from .models import Citation, Determination, Letter
+from search.letters import domain
+from search.models import Citation, Determination, Letter
 
 
 def iso(value: date | None) -> str | None:

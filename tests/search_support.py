@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from search import domain
-from search.extract import extract_letter_text
 from search.indexing import sync_pending
 from search.ingest import store_letter
-from search.letter_parser import parse_letter
+from search.letters import domain
+from search.letters.extract import extract_letter_text
+from search.letters.parser import parse_letter
+from search.letters.synthetic import generate_letters
 from search.models import Letter
-from search.synthetic import generate_letters
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from search.synthetic import write_corpus
+from search.letters.synthetic import write_corpus
 
 PROJECT = Path(__file__).resolve().parent.parent
 LETTERS = 400

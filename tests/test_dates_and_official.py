@@ -14,12 +14,12 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from search import domain
-from search.categories import category_choices
+from search.letters import domain
+from search.letters.categories import category_choices
+from search.letters.specialties import SPECIALTIES
+from search.letters.timeliness import BUCKET_VALUES, Timeliness, bucket_for
 from search.models import Determination, Letter
 from search.searching import SearchRequest, run_search
-from search.specialties import SPECIALTIES
-from search.timeliness import BUCKET_VALUES, Timeliness, bucket_for
 from tests import search_support
 
 sample_texts = search_support.sample_texts

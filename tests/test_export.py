@@ -10,9 +10,10 @@ import logging
 import pytest
 from django.core.management import CommandError, call_command
 
-from search import searching, views
+from search import searching
 from search.ingest import ingest_paths
 from search.searching import SearchRequest, run_search
+from search.web import views
 from tests import search_support
 
 sample_texts = search_support.sample_texts

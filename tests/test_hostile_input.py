@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search.bench.hostile import BAD_PARAMETERS, HOSTILE_QUERIES
-from search.query import ABBREVIATIONS, MAX_TERMS, parse_user_query
+from benchmarks.hostile import BAD_PARAMETERS, HOSTILE_QUERIES
+from search.engine.query import ABBREVIATIONS, MAX_TERMS, parse_user_query
 from search.searching import SearchRequest, run_search
 from tests import search_support
 

@@ -7,7 +7,8 @@ import threading
 import pytest
 from django.core.management import call_command
 
-from search import index, indexing
+from search import indexing
+from search.engine.whoosh import index
 from search.indexing import check_index, rebuild_index, sync_pending
 from search.models import Determination, Letter
 from search.searching import SearchRequest, run_search

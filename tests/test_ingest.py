@@ -15,12 +15,12 @@ import pytest
 from django.core.management import call_command
 
 from search import ingest
-from search.extract import extract_letter_text
 from search.indexing import check_index
 from search.ingest import INGESTED, REPLACED, UNCHANGED, IngestReport, LetterBatch, ingest_paths
-from search.letter_parser import parse_letter
+from search.letters.extract import extract_letter_text
+from search.letters.parser import parse_letter
+from search.letters.synthetic import generate_letters, write_corpus
 from search.models import Citation, Determination, Letter
-from search.synthetic import generate_letters, write_corpus
 from tests.test_sources import make_zip
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -5,7 +5,7 @@
     python manage.py bench --items 10000 --no-peers --json
 
 Everything runs in a data folder of its own (default var/bench/items-N-seed-S/), never in the
-site's database or index; see search/bench/.
+site's database or index; see benchmarks/.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from search.bench import datadir, phases, report
-from search.bench.runner import PEERS, Runner, available_peers
+from benchmarks import datadir, phases, report
+from benchmarks.runner import PEERS, Runner, available_peers
 
 
 class Command(BaseCommand):

@@ -3,9 +3,9 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from search.extract import clean_text
 from search.ingest import ingest_paths, store_letter, sync_index
-from search.letter_parser import parse_letter
+from search.letters.extract import clean_text
+from search.letters.parser import parse_letter
 from search.models import Letter
 
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         self.load_synthetic(count, seed)
 
     def load_synthetic(self, count: int, seed: int) -> None:
-        from search.synthetic import generate_letters
+        from search.letters.synthetic import generate_letters
 
         existing = set(Letter.objects.filter(synthetic=True).values_list("public_id", flat=True))
         added = 0

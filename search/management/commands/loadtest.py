@@ -8,7 +8,7 @@ The corpus is a benchmark folder (default var/bench/items-N-seed-S/, built like 
 builds it when missing, reused otherwise); gunicorn runs with IMR_DATA_DIR inside it, so the
 site's own database and index are never opened. The load comes from a separate process. Exit
 code 0 when nothing failed, 1 on any error, 2 when gunicorn could not start. See
-search/bench/loadtest.py and BENCHMARKS.md.
+benchmarks/loadtest.py and BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from search.bench import datadir, loadtest
+from benchmarks import datadir, loadtest
 
 
 class Command(BaseCommand):

@@ -1,0 +1,68 @@
+"""The items the peers index: the very documents our index is built from, read from the database.
+
+Going through `search.indexing.documents_for_letters` gives every engine the same text and the
+same facet labels, so totals and facet counts can be compared, not only timings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from search import indexing
+from search.engine.whoosh import index as our_index
+from search.indexing import documents_for_letters
+from search.models import Letter
+
+# The letter columns the index reads: the same tuple, so the peers never miss a field it uses.
+LETTER_COLUMNS = getattr(indexing, "LETTER_FIELDS", None) or indexing._LETTER_FIELDS
+CHUNK_LETTERS = 2000
+
+
+@dataclass
+class PeerDocument:
+    item_id: str  # "<public id>#<ordinal>", as in our index
+    letter_id: str
+    case_number: str
+    decision_date: str  # ISO date or ""
+    ordinal: int
+    outcome: str
+    request: str
+    rationale: str
+    summary: str
+    guideline_text: str
+    text: str  # request, heading, rationale, summary and guideline text together
+    facets: dict[str, list[str]]
+
+
+def _split(value: str) -> list[str]:
+    return [v for v in (value or "").split(our_index.FACET_SEPARATOR) if v]
+
+
+def peer_document(doc: dict) -> PeerDocument:
+    hit = doc["hit"]
+    facets = {name: _split(doc[name]) for name in our_index.FACET_FIELDS}
+    return PeerDocument(
+        item_id=doc["id"],
+        letter_id=doc["letter_id"],
+        case_number=hit.get("case_number") or "",
+        decision_date=hit.get("decision_date") or "",
+        ordinal=doc["ordinal"],
+        outcome=doc["outcome"],
+        request=doc["request"],
+        rationale=doc["rationale"],
+        summary=doc["summary"],
+        guideline_text=doc["guideline_text"],
+        text=doc["text"],
+        facets=facets,
+    )
+
+
+def iter_documents() -> Iterator[list[PeerDocument]]:
+    """Every item in the database, in batches of a few thousand."""
+    pks = list(Letter.objects.order_by("id").values_list("id", flat=True))
+    for start in range(0, len(pks), CHUNK_LETTERS):
+        rows = list(
+            Letter.objects.filter(pk__in=pks[start : start + CHUNK_LETTERS]).values(*LETTER_COLUMNS)
+        )
+        yield [peer_document(doc) for doc in documents_for_letters(rows)]

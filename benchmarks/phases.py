@@ -1,0 +1,252 @@
+"""The measured parts, each run in its own child process (`bench --phase NAME`).
+
+A phase reads its inputs from the command line, writes one JSON object to `--phase-out`, and
+reports its own peak memory. Its settings already point at the benchmark's folder (the parent set
+IMR_DATA_DIR); `datadir.assert_isolated` checks that before anything is opened.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+from benchmarks import corpus
+from benchmarks.queries import BenchQuery, mixed_queries
+from benchmarks.stats import folder_size_mb, peak_rss_mb, summarize_ms, timed_ms
+
+PEER_FILES = {"fts5": "fts5.sqlite3", "haystack": "haystack"}
+
+
+_STARTED = time.perf_counter()
+
+
+def _say(message: str) -> None:
+    elapsed = time.perf_counter() - _STARTED
+    print(f"  [{elapsed:7.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def _index_size_mb() -> float:
+    """The live generation only: a rebuild keeps the previous one for readers still on it."""
+    from search.engine.whoosh import index
+
+    root = index.index_root()
+    generation = index.current_generation(root)
+    return folder_size_mb(root / generation if generation else root)
+
+
+def _database_size_mb() -> float:
+    from django.conf import settings
+
+    name = Path(str(settings.DATABASES["default"]["NAME"]))
+    return sum(folder_size_mb(p) for p in name.parent.glob(name.name + "*"))
+
+
+def build(items: int, letters: int, seed: int) -> dict:
+    """A fresh corpus of `letters` letters, else at least `items` items, through real ingest."""
+    corpus.prepare_database()
+    stats = corpus.ingest_synthetic(
+        seed=seed, start=0, max_letters=letters or None, min_items=None if letters else items,
+        progress=_say,
+    )
+    stats["index_mb"] = _index_size_mb()
+    stats["database_mb"] = _database_size_mb()
+    stats["peak_rss_mb"] = peak_rss_mb()
+    stats["index_writer_peak_rss_mb"] = _children_peak_rss_mb()
+    stats["schema_version"] = _schema_version()
+    stats["index_path"] = "sync"
+    return stats
+
+
+def _children_peak_rss_mb() -> float:
+    """The largest finished child's peak memory: the index writer processes of a large sync."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+
+
+def _schema_version() -> int:
+    from search.engine.whoosh import index
+
+    return index.SCHEMA_VERSION
+
+
+def reindex() -> dict:
+    """Index a stored corpus again with the current code (`rebuild_index`), timed."""
+    from search.indexing import rebuild_index
+
+    corpus.prepare_database()
+    start = time.perf_counter()
+    indexed = rebuild_index()
+    return {
+        "index_seconds": time.perf_counter() - start,
+        "indexed": indexed,
+        "index_mb": _index_size_mb(),
+        "schema_version": _schema_version(),
+        "index_path": "rebuild_index",
+        "index_peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def add_letters(seed: int, start: int, count: int) -> dict:
+    """Add `count` new letters to an existing corpus (a scratch copy of it)."""
+    from search.engine.whoosh import index
+    from search.models import Determination
+
+    items_before = Determination.objects.count()
+    try:
+        index.check_schema(index.open_or_create()[1])
+    except index.IndexUnavailable as exc:
+        # The code's index schema moved on since the corpus was indexed: say so, not a crash.
+        return {"error": str(exc), "letters": count, "items_before": items_before}
+    stats = corpus.ingest_synthetic(seed=seed, start=start, max_letters=count, progress=_say)
+    stats["items_before"] = items_before
+    stats["peak_rss_mb"] = peak_rss_mb()
+    stats["index_writer_peak_rss_mb"] = _children_peak_rss_mb()
+    return stats
+
+
+def build_peer(engine: str, peers_folder: Path) -> dict:
+    from benchmarks.documents import iter_documents
+
+    peers_folder.mkdir(parents=True, exist_ok=True)
+    target = peers_folder / PEER_FILES[engine]
+    start = time.perf_counter()
+    if engine == "fts5":
+        from benchmarks.peers import fts5
+
+        count = fts5.build(target, iter_documents())
+    else:
+        import shutil
+
+        from benchmarks.peers import haystack_whoosh
+
+        shutil.rmtree(target, ignore_errors=True)
+        count = haystack_whoosh.build(target, iter_documents())
+    seconds = time.perf_counter() - start
+    return {
+        "items": count,
+        "seconds": seconds,
+        "items_per_second": count / seconds if seconds else 0.0,
+        "size_mb": folder_size_mb(target),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def _open_engine(engine: str, peers_folder: Path):
+    if engine == "ours":
+        from benchmarks.ours import OurEngine
+
+        return OurEngine()
+    if engine == "fts5":
+        from benchmarks.peers.fts5 import Fts5Engine
+
+        return Fts5Engine(peers_folder / PEER_FILES["fts5"])
+    from benchmarks.peers.haystack_whoosh import HaystackEngine
+
+    return HaystackEngine(peers_folder / PEER_FILES["haystack"])
+
+
+def query_set_for_database(database: Path) -> list[BenchQuery]:
+    """The query set for a corpus, read with sqlite3 so the parent needs no Django database."""
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        row = connection.execute(
+            "SELECT case_number FROM search_letter WHERE case_number IS NOT NULL "
+            "ORDER BY id LIMIT 1 OFFSET (SELECT count(*) / 2 FROM search_letter)"
+        ).fetchone()
+    finally:
+        connection.close()
+    return mixed_queries(row[0] if row else "SY00-0000000")
+
+
+def query_set() -> list[BenchQuery]:
+    from django.conf import settings
+
+    return query_set_for_database(Path(str(settings.DATABASES["default"]["NAME"])))
+
+
+def search(engine: str, peers_folder: Path, rounds: int) -> dict:
+    """Latency over the mixed set: one cold query, then `rounds` warm passes over every query."""
+    queries = query_set()
+    cold_query = next(q for q in queries if q.name == "common-pain")
+    # Cold: the process has not opened the index yet; this includes opening it.
+    cold_ms, _ = timed_ms(lambda: _open_engine(engine, peers_folder).search(cold_query))
+    searcher = _open_engine(engine, peers_folder)
+    answers = {}
+    for query in queries:  # warm-up pass, not measured
+        answers[query.name] = searcher.search(query)
+    samples: dict[str, list[float]] = {q.name: [] for q in queries}
+    timed_out = 0
+    for round_number in range(rounds):
+        for query in queries:
+            ms, answer = timed_ms(lambda q=query: searcher.search(q))
+            samples[query.name].append(ms)
+            timed_out += answer.timed_out
+        _say(f"{engine}: round {round_number + 1}/{rounds} done")
+    result = {
+        "engine": engine,
+        "cold_first_query_ms": cold_ms,
+        "latency": summarize_ms([ms for values in samples.values() for ms in values]),
+        "timed_out": timed_out,
+        "per_query": {
+            q.name: {
+                "kind": q.kind,
+                "median_ms": sorted(samples[q.name])[len(samples[q.name]) // 2],
+                "total": answers[q.name].total,
+                "timed_out": answers[q.name].timed_out,
+                "hits": len(answers[q.name].hit_ids),
+                "passages": sum(1 for p in answers[q.name].passages if p),
+                "facets": {k: dict(v) for k, v in answers[q.name].facets.items()},
+            }
+            for q in queries
+        },
+    }
+    if engine == "ours":
+        # The same queries again with our result cache on: what a user paging or re-sorting gets.
+        from benchmarks.ours import OurEngine
+
+        cached = OurEngine(cache_results=True)
+        cached_samples = []
+        for query in queries:
+            cached.search(query)
+            ms, _ = timed_ms(lambda q=query: cached.search(q))
+            cached_samples.append(ms)
+        result["cached_latency"] = summarize_ms(cached_samples)
+    result["peak_rss_mb"] = peak_rss_mb()
+    return result
+
+
+def sample_letters(letters_dir: Path) -> dict:
+    """Issue 2's figures on the sample letters: extraction, parse and end-to-end ingest speed."""
+    from search.ingest import ingest_paths
+    from search.letters.extract import extract_letter_text
+
+    corpus.prepare_database()
+    folders = [letters_dir / name for name in ("seeds", "pdf") if (letters_dir / name).is_dir()]
+    paths = sorted(
+        p for folder in folders for p in folder.iterdir() if p.suffix in (".txt", ".pdf")
+    )
+    raw = [(p, p.read_bytes()) for p in paths]
+    start = time.perf_counter()
+    texts = [extract_letter_text(data, str(p)) for p, data in raw]
+    extract_seconds = time.perf_counter() - start
+    parse = corpus.parse_only(texts, repeat=5)
+    start = time.perf_counter()
+    report = ingest_paths(folders)
+    ingest_seconds = time.perf_counter() - start
+    return {
+        "letters": len(paths),
+        "pdf": sum(1 for p in paths if p.suffix == ".pdf"),
+        "text": sum(1 for p in paths if p.suffix == ".txt"),
+        "extract_seconds": extract_seconds,
+        "extract_per_second": len(paths) / extract_seconds,
+        "parse_per_second": parse["letters_per_second"],
+        "ingest_seconds": ingest_seconds,
+        "ingest_per_second": len(paths) / ingest_seconds,
+        "ingested": report.ingested,
+        "rejected": len(report.rejected),
+        "items_indexed": report.indexed,
+        "peak_rss_mb": peak_rss_mb(),
+    }

@@ -1,0 +1,648 @@
+"""User search text -> a Whoosh query object, with notices in plain English.
+
+The language: words (all must match), "phrases", OR, NOT or a leading -, parentheses, prefix*
+(at least 3 characters before the star), and field:term for request, rationale, summary,
+guideline and case. Medical abbreviations match their spelled-out forms and the other way round
+(ABBREVIATIONS). A case number in any usual form (CM16-0213037, cm16 0213037, CM160213037, and
+synthetic SY numbers) is pulled out and its letter is listed first.
+
+Our own small recursive-descent parser builds the query objects, so no user text is ever handed
+to a query-string parser. Anything it cannot take, or that would be slow, falls back to a plain
+search for the words in the text with a notice; `parse_user_query` never raises.
+
+What one query may ask of the index is bounded, so no search runs into the time limit by its
+size alone: the query language reads at most MAX_QUERY_CHARS characters (a longer text is
+searched as plain words from its first MAX_QUERY_CHARS * 4 characters); a repeated word counts
+once ("mri mri mri" is one word) and is searched once; at most MAX_TERMS different words,
+phrases and prefixes are searched (the first ones; the rest are left out with a notice); and a
+query whose words, counted where they stand, exceed MAX_CLAUSES (one word repeated across many
+parentheses) is run as its plain words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from search.engine.whoosh.index import TEXT_ANALYZER, Q
+
+MAX_QUERY_CHARS = 500
+# Different words, phrases and prefixes searched; a repeated one counts once.
+MAX_TERMS = 30
+# Words, phrases and prefixes counted where they stand (a repeat within the same list of ANDed or
+# ORed parts counts once): each is a posting list read, so this bounds the work of one query.
+MAX_CLAUSES = 2 * MAX_TERMS
+MAX_DEPTH = 6
+MIN_PREFIX_CHARS = 3
+DEFAULT_FIELD = "text"
+# Names users may type before a colon, and the index field each one searches.
+USER_FIELDS = {
+    "request": "request",
+    "rationale": "rationale",
+    "summary": "summary",
+    "guideline": "guideline_text",
+    "case": "case",
+}
+# Matches in the request count more than matches elsewhere in the item.
+REQUEST_BOOST = 2.0
+
+# Abbreviation -> spelled-out forms. Matching goes both ways.
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "cbt": ("cognitive behavioral therapy", "cognitive behavioural therapy"),
+    "pt": ("physical therapy",),
+    "ot": ("occupational therapy",),
+    "tens": ("transcutaneous electrical nerve stimulation",),
+    "esi": ("epidural steroid injection",),
+    "nsaid": ("nonsteroidal anti-inflammatory drug", "non-steroidal anti-inflammatory drug"),
+    "ppi": ("proton pump inhibitor",),
+    "mri": ("magnetic resonance imaging",),
+    "ct": ("computed tomography",),
+    "emg": ("electromyography", "electromyogram"),
+    "ncv": ("nerve conduction velocity",),
+    "ncs": ("nerve conduction study",),
+    "frp": ("functional restoration program",),
+    "h-wave": ("h wave", "hwave"),
+    "dme": ("durable medical equipment",),
+    "prp": ("platelet rich plasma",),
+    "rfa": ("radiofrequency ablation",),
+    "mbb": ("medial branch block",),
+    "ssri": ("selective serotonin reuptake inhibitor",),
+    "tca": ("tricyclic antidepressant",),
+    "hep": ("home exercise program",),
+    "cpm": ("continuous passive motion",),
+    "ecg": ("electrocardiogram",),
+    "ekg": ("electrocardiogram",),
+    "uds": ("urine drug screen", "urine drug test"),
+    "udt": ("urine drug test", "urine drug screen"),
+    "acdf": ("anterior cervical discectomy and fusion",),
+    "tka": ("total knee arthroplasty",),
+    "tkr": ("total knee replacement",),
+    "lso": ("lumbosacral orthosis",),
+    "eswt": ("extracorporeal shockwave therapy", "extracorporeal shock wave therapy"),
+    "ifc": ("interferential current",),
+    "dvt": ("deep vein thrombosis",),
+    "nmes": ("neuromuscular electrical stimulation",),
+    "scs": ("spinal cord stimulator",),
+}
+
+# A digit may come right before: a pasted list whose line breaks a text box dropped reads
+# "CM16-0213037CM16-0213038". Dashes copied from PDFs may be en dashes.
+_CASE_NUMBER = re.compile(
+    r"(?<![A-Za-z])(CM|SY)\s*[-\u2013]?\s*(\d{2})\s*[-\u2013]?\s*(\d{7})(?!\d)", re.I
+)
+_LIST_SEPARATORS = re.compile(r"(?<!\S)[,;]+(?!\S)")
+# Zero-width, bidi controls and other invisible format characters (Unicode category Cf).
+_FORMAT_OR_CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
+_TOKEN = re.compile(r'\s*(?:(?P<lparen>\()|(?P<rparen>\))|(?P<quote>")|(?P<word>[^\s()"]+))')
+_PLAIN_WORD = re.compile(r"\w+", re.U)
+
+
+class QuerySyntaxError(ValueError):
+    """Why the text cannot be read as a query; the message is shown to the user."""
+
+
+@dataclass
+class ParsedQuery:
+    """What run_search needs from the user's text.
+
+    query: the Whoosh query (None: no text, match everything); case_query: the items of any case
+    numbers typed, listed first; highlight: words and phrases to mark in passages; notices: plain
+    English notes on what was changed.
+    """
+
+    text: str = ""
+    query: object | None = None  # scores: match_query plus a boost for matches in the request
+    match_query: object | None = None  # decides what matches; cheaper to enumerate than query
+    case_query: object | None = None
+    case_numbers: list[str] = field(default_factory=list)
+    highlight: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    fallback: bool = False
+
+    @property
+    def matches_everything(self) -> bool:
+        return self.query is None and self.case_query is None
+
+    @property
+    def key(self) -> str:
+        """A stable identity for caching results of this query."""
+        return f"{self.match_query!r}|{self.case_query!r}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Normalisation
+
+
+def normalise_case_number(text: str) -> str | None:
+    """ "cm16 0213037" -> "CM16-0213037"; None when the text is not a case number."""
+    match = _CASE_NUMBER.fullmatch(text.strip())
+    if not match:
+        return None
+    return f"{match.group(1).upper()}{match.group(2)}-{match.group(3)}"
+
+
+def _clean(text: str, notices: list[str]) -> str:
+    cleaned = []
+    changed = False
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category in _FORMAT_OR_CONTROL and ch not in "\t\n\r":
+            changed = True
+            # A control character separates words; an invisible one (zero-width, bidi) does not.
+            cleaned.append(" " if category == "Cc" else "")
+        else:
+            cleaned.append(ch)
+    if changed:
+        notices.append("Invisible or control characters in the search were removed.")
+    return " ".join("".join(cleaned).split())
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing into a small tree: ("and", [..]), ("or", [..]), ("not", x), ("word", field, text),
+# ("phrase", field, text), ("prefix", field, text)
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    position = 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if not match or match.end() == position:
+            break
+        position = match.end()
+        if match.group("lparen"):
+            out.append(("(", "("))
+        elif match.group("rparen"):
+            out.append((")", ")"))
+        elif match.group("quote"):
+            end = text.find('"', position)
+            if end < 0:
+                raise QuerySyntaxError("A quotation mark was not closed.")
+            out.append(("phrase", text[position:end]))
+            position = end + 1
+        else:
+            word = match.group("word")
+            if word == "OR":
+                out.append(("or", word))
+            elif word in ("AND", "&&"):
+                continue
+            elif word == "NOT":
+                out.append(("not", word))
+            elif word.startswith("-") and len(word) > 1:
+                out.append(("not", "-"))
+                out.append(("word", word[1:]))
+            elif (
+                word.endswith(":")
+                and len(word) > 1
+                and position < len(text)
+                and text[position] in '"('
+            ):
+                out.append(("field", word[:-1]))
+            else:
+                out.append(("word", word))
+    return out
+
+
+class _Parser:
+    def __init__(self, tokens: list[tuple[str, str]], notices: list[str]):
+        self.tokens = tokens
+        self.position = 0
+        self.notices = notices
+        self.seen: set[tuple] = set()  # term_key of every word, phrase and prefix kept
+        self.dropped: list[str] = []  # what was left out, beyond MAX_TERMS different terms
+
+    def peek(self) -> str | None:
+        return self.tokens[self.position][0] if self.position < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str]:
+        token = self.tokens[self.position]
+        self.position += 1
+        return token
+
+    def parse(self):
+        if not self.tokens:
+            return None
+        node = self.or_expr(0)
+        if self.position != len(self.tokens):
+            raise QuerySyntaxError("A closing parenthesis has no opening one.")
+        return node
+
+    def or_expr(self, depth: int):
+        parts = [self.and_expr(depth)]
+        while self.peek() == "or":
+            self.take()
+            if self.peek() in (None, ")", "or"):
+                raise QuerySyntaxError("OR needs a word on both sides.")
+            parts.append(self.and_expr(depth))
+        parts = [p for p in parts if p is not None]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else ("or", parts)
+
+    def and_expr(self, depth: int):
+        parts = []
+        while self.peek() not in (None, ")", "or"):
+            parts.append(self.unary(depth))
+        if not parts and self.peek() == "or":
+            raise QuerySyntaxError("OR needs a word on both sides.")
+        parts = [p for p in parts if p is not None]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else ("and", parts)
+
+    def unary(self, depth: int):
+        if self.peek() == "not":
+            self.take()
+            if self.peek() in (None, ")", "or", "not"):
+                raise QuerySyntaxError("NOT (or -) must be followed by a word.")
+            inner = self.unary(depth)
+            return ("not", inner) if inner is not None else None
+        return self.primary(depth)
+
+    def primary(self, depth: int, fieldname: str = DEFAULT_FIELD):
+        kind, value = self.take()
+        if kind == "(":
+            if depth + 1 > MAX_DEPTH:
+                raise QuerySyntaxError("The parentheses are nested too deeply.")
+            node = self.or_expr(depth + 1)
+            if self.peek() != ")":
+                raise QuerySyntaxError("A parenthesis was not closed.")
+            self.take()
+            return node if fieldname == DEFAULT_FIELD else _with_field(node, fieldname)
+        if kind == ")":
+            raise QuerySyntaxError("A closing parenthesis has no opening one.")
+        if kind == "phrase":
+            node = ("phrase", fieldname, value) if value.strip() else None
+            return self._admit(node, f'"{value}"')
+        if kind == "field":
+            target = USER_FIELDS.get(value.lower())
+            if target is None:
+                raise QuerySyntaxError(f'There is no field named "{value}".')
+            if self.peek() is None:
+                raise QuerySyntaxError(f'Nothing follows "{value}:".')
+            return self.primary(depth, target)
+        if kind in ("or", "not"):
+            raise QuerySyntaxError(f"{value} cannot stand alone.")
+        return self.word(value, fieldname)
+
+    def word(self, word: str, fieldname: str):
+        if ":" in word.strip(":") and fieldname == DEFAULT_FIELD:
+            name, _, rest = word.partition(":")
+            target = USER_FIELDS.get(name.lower())
+            if target is None:
+                if name.isalpha():
+                    raise QuerySyntaxError(f'There is no field named "{name}".')
+            elif rest:
+                return self.word(rest, target)
+            else:
+                raise QuerySyntaxError(f'Nothing follows "{name}:".')
+        if "?" in word or "*" in word[:-1]:
+            raise QuerySyntaxError("Wildcards are allowed only as * at the end of a word.")
+        if word.endswith("*"):
+            stem = word[:-1].lower()
+            if len(re.sub(r"\W", "", stem)) < MIN_PREFIX_CHARS or not stem.isalnum():
+                raise QuerySyntaxError(
+                    f"A word ending in * needs at least {MIN_PREFIX_CHARS} letters or digits "
+                    "before the star."
+                )
+            return self._admit(("prefix", fieldname, stem), word)
+        return self._admit(("word", fieldname, word), word)
+
+    def _admit(self, node, shown: str):
+        """The node, or None once MAX_TERMS different terms are taken and this is a new one."""
+        if node is None:
+            return None
+        key = term_key(node)
+        if key in self.seen:
+            return node
+        if len(self.seen) >= MAX_TERMS:
+            self.dropped.append(shown)
+            return None
+        self.seen.add(key)
+        return node
+
+
+def term_key(node) -> tuple:
+    """What makes a word, phrase or prefix the same as another: its field and analysed words
+    ("MRI", "mri" and "MRIs" are one word; stop words alone count as one)."""
+    kind, fieldname, text = node
+    if kind == "prefix" or fieldname == "case":
+        return (kind, fieldname, text.lower())
+    return ("terms", fieldname, _analysed(text))
+
+
+def node_key(node) -> tuple | None:
+    """A hashable identity of a parsed tree; equal keys search for the same thing."""
+    if node is None:
+        return None
+    kind = node[0]
+    if kind in ("and", "or"):
+        return (kind, tuple(dict.fromkeys(node_key(child) for child in node[1])))
+    if kind == "not":
+        return ("not", node_key(node[1]))
+    return term_key(node)
+
+
+def clause_count(node) -> int:
+    """Words, phrases and prefixes where they stand, a repeat among siblings counted once."""
+    if node is None:
+        return 0
+    kind = node[0]
+    if kind in ("and", "or"):
+        distinct = {node_key(child): child for child in node[1]}
+        return sum(clause_count(child) for child in distinct.values())
+    if kind == "not":
+        return clause_count(node[1])
+    return 1
+
+
+def _with_field(node, fieldname: str):
+    if node is None:
+        return None
+    kind = node[0]
+    if kind in ("and", "or"):
+        return (kind, [_with_field(n, fieldname) for n in node[1]])
+    if kind == "not":
+        return ("not", _with_field(node[1], fieldname))
+    return (kind, fieldname, node[2])
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiling the tree into Whoosh query objects
+
+
+_EXPANSIONS: dict[tuple[str, ...], str] = {}  # analysed spelled-out form -> abbreviation key
+
+
+@lru_cache(maxsize=8192)
+def _analysed(text: str) -> tuple[str, ...]:
+    return tuple(token.text for token in TEXT_ANALYZER(text))
+
+
+def _expansion_table() -> dict[tuple[str, ...], str]:
+    if not _EXPANSIONS:
+        for abbreviation, forms in ABBREVIATIONS.items():
+            for form in forms:
+                _EXPANSIONS[_analysed(form)] = abbreviation
+    return _EXPANSIONS
+
+
+def _terms_query(fieldname: str, tokens: tuple[str, ...]):
+    if not tokens:
+        return None
+    if len(tokens) == 1:
+        return Q.Term(fieldname, tokens[0])
+    return Q.Phrase(fieldname, list(tokens))
+
+
+def _synonyms(fieldname: str, tokens: tuple[str, ...], highlight: list[str]):
+    """The query for some analysed tokens, widened by the abbreviation table both ways."""
+    abbreviation = None
+    joined = " ".join(tokens)
+    for key in ABBREVIATIONS:
+        if _analysed(key) == tokens:
+            abbreviation = key
+            break
+    if abbreviation is None:
+        abbreviation = _expansion_table().get(tokens)
+    if abbreviation is None or fieldname == "case":
+        return _terms_query(fieldname, tokens)
+    forms = {_analysed(abbreviation), *(_analysed(f) for f in ABBREVIATIONS[abbreviation])}
+    forms.add(tokens)
+    highlight.extend(
+        abbreviation.split("-") + [w for f in ABBREVIATIONS[abbreviation] for w in f.split()]
+    )
+    highlight.append(joined)
+    alternatives = [_terms_query(fieldname, f) for f in sorted(forms) if f]
+    return Q.Or(alternatives)
+
+
+def _compile(node, highlight: list[str], negated: bool = False):
+    if node is None:
+        return None
+    kind = node[0]
+    if kind in ("and", "or"):
+        children = node[1]
+        if kind == "and":
+            children = _merge_spelled_out(children)
+        parts = [_compile(child, highlight, negated) for child in children]
+        # A repeated part ("mri mri mri") is searched once: A AND A is A, A OR A is A.
+        parts = list({repr(p): p for p in parts if p is not None}.values())
+        if not parts:
+            return None
+        if len(parts) == 1:
+            return parts[0]
+        if kind == "or":
+            return Q.Or(parts)
+        positives = [p for p in parts if not isinstance(p, Q.Not)]
+        negatives = [p.query for p in parts if isinstance(p, Q.Not)]
+        if positives and negatives:
+            base = positives[0] if len(positives) == 1 else Q.And(positives)
+            excluded = negatives[0] if len(negatives) == 1 else Q.Or(negatives)
+            return Q.AndNot(base, excluded)
+        return Q.And(parts)
+    if kind == "not":
+        inner = _compile(node[1], highlight, not negated)
+        return Q.Not(inner) if inner is not None else None
+    _, fieldname, text = node
+    if kind == "prefix":
+        if not negated:
+            highlight.append(text + "*")
+        return Q.Prefix(fieldname, text)
+    if fieldname == "case":
+        number = normalise_case_number(text)
+        return Q.Term("case", (number or text).lower())
+    tokens = _analysed(text)
+    if not negated:
+        highlight.append(text)
+    return _synonyms(fieldname, tokens, highlight if not negated else [])
+
+
+def _merge_spelled_out(children: list) -> list:
+    """Consecutive plain words that spell out an abbreviation ("physical therapy") become one
+    phrase node, so they match the abbreviation too."""
+    table = _expansion_table()
+    longest = max((len(k) for k in table), default=0)
+    out, position = [], 0
+    while position < len(children):
+        merged = False
+        for length in range(min(longest, len(children) - position), 1, -1):
+            window = children[position : position + length]
+            if all(c and c[0] == "word" and c[1] == DEFAULT_FIELD for c in window):
+                text = " ".join(c[2] for c in window)
+                if _analysed(text) in table:
+                    out.append(("phrase", DEFAULT_FIELD, text))
+                    position += length
+                    merged = True
+                    break
+        if not merged:
+            out.append(children[position])
+            position += 1
+    return out
+
+
+def _only_negative(q) -> bool:
+    return isinstance(q, Q.Not) or (
+        isinstance(q, Q.And) and all(isinstance(p, Q.Not) for p in q.subqueries)
+    )
+
+
+def _anchor_negatives(q):
+    """Whoosh cannot run a query that only excludes; exclude from every item instead."""
+    if q is None or not _only_negative(q):
+        return q
+    excluded = q.query if isinstance(q, Q.Not) else Q.Or([p.query for p in q.subqueries])
+    return Q.AndNot(Q.Every(), excluded)
+
+
+def _plain_words(text: str) -> tuple[list[str], int]:
+    """The first MAX_TERMS different words (a repeat counts once, in any case or inflection)
+    and how many different words were left out."""
+    distinct: dict[tuple, str] = {}
+    for word in _PLAIN_WORD.findall(text):
+        if word.upper() in ("OR", "AND", "NOT"):
+            continue
+        distinct.setdefault(_analysed(word) or (word.lower(),), word)
+    words = list(distinct.values())
+    return words[:MAX_TERMS], max(0, len(words) - MAX_TERMS)
+
+
+def _plain_query(text: str, highlight: list[str], notices: list[str] | None = None):
+    """All the text's words (the first MAX_TERMS different ones); when words were left out and
+    `notices` is given, a notice says so."""
+    words, dropped = _plain_words(text)
+    if dropped and notices is not None:
+        notices.append(_dropped_notice(words, dropped))
+    parts = []
+    for word in words:
+        compiled = _synonyms(DEFAULT_FIELD, _analysed(word), highlight)
+        if compiled is not None:
+            highlight.append(word)
+            parts.append(compiled)
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else Q.And(parts)
+
+
+def _dropped_notice(kept: list[str], dropped: int) -> str:
+    last = kept[-1] if kept else ""
+    return (
+        f"The search has more than {MAX_TERMS} different words; only the first {MAX_TERMS} "
+        f"(up to \u201c{last[:40]}\u201d) were searched and {dropped} more were left out."
+    )
+
+
+def with_request_boost(q):
+    """Rank items whose request matches above items that only mention the words elsewhere."""
+    if q is None:
+        return None
+    boosts = []
+    for term in _positive_terms(q):
+        boosts.append(Q.Term("request", term, boost=REQUEST_BOOST))
+    if not boosts:
+        return q
+    return Q.AndMaybe(q, Q.Or(boosts))
+
+
+def _positive_terms(q) -> list[str]:
+    if isinstance(q, Q.Not):
+        return []
+    if isinstance(q, Q.AndNot):
+        return _positive_terms(q.a)
+    if isinstance(q, Q.Term) and q.fieldname == DEFAULT_FIELD:
+        return [q.text]
+    if isinstance(q, Q.Phrase) and q.fieldname == DEFAULT_FIELD:
+        return list(q.words)
+    out: list[str] = []
+    for child in getattr(q, "subqueries", ()):
+        out.extend(_positive_terms(child))
+    return list(dict.fromkeys(out))[:MAX_TERMS]
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_user_query(text: str | None) -> ParsedQuery:
+    """Never raises: any problem becomes a plain word search and a notice."""
+    try:
+        return _parse(text or "")
+    except Exception:  # noqa: BLE001 - the search box must always answer
+        parsed = ParsedQuery(text=str(text or "")[:MAX_QUERY_CHARS])
+        parsed.fallback = True
+        parsed.notices.append("The search could not be read as written; it was run as plain words.")
+        try:
+            parsed.query = parsed.match_query = _plain_query(parsed.text, parsed.highlight)
+        except Exception:  # noqa: BLE001
+            parsed.query = parsed.match_query = None
+        return parsed
+
+
+def _parse(text: str) -> ParsedQuery:
+    parsed = ParsedQuery(text=text)
+    notices = parsed.notices
+    text = _clean(text, notices)
+    if len(text) > MAX_QUERY_CHARS:
+        notices.append(
+            f"The search was longer than {MAX_QUERY_CHARS} characters, so it was run as plain "
+            f"words: at most its first {MAX_TERMS} different words, within its first "
+            f"{MAX_QUERY_CHARS * 4:,} characters, were searched. To find precedents for a long "
+            "text, use the precedent finder."
+        )
+        parsed.fallback = True
+        parsed.match_query = _plain_query(text[: MAX_QUERY_CHARS * 4], parsed.highlight)
+        parsed.query = parsed.match_query
+        parsed.highlight = list(dict.fromkeys(h for h in parsed.highlight if h))
+        return parsed
+
+    numbers = []
+    for match in _CASE_NUMBER.finditer(text):
+        numbers.append(f"{match.group(1).upper()}{match.group(2)}-{match.group(3)}")
+    if numbers:
+        parsed.case_numbers = list(dict.fromkeys(numbers))
+        parsed.case_query = Q.Or([Q.Term("case", n.lower()) for n in parsed.case_numbers])
+        text = _CASE_NUMBER.sub(" ", text)
+        # The commas and semicolons that separated a list of case numbers are not words.
+        text = _LIST_SEPARATORS.sub(" ", text).strip()
+
+    if not text:
+        return parsed
+    notices_before = len(notices)
+    try:
+        parser = _Parser(_tokens(text), notices)
+        tree = parser.parse()
+        if clause_count(tree) > MAX_CLAUSES:
+            raise QuerySyntaxError(
+                f"The search repeats its words in more than {MAX_CLAUSES} places."
+            )
+        if parser.dropped:
+            notices.append(
+                f"The search has more than {MAX_TERMS} different words and phrases; only the "
+                f"first {MAX_TERMS} were searched and {len(parser.dropped)} more were left out "
+                f"(from \u201c{parser.dropped[0][:40]}\u201d on)."
+            )
+        q = _anchor_negatives(_compile(tree, parsed.highlight))
+    except (QuerySyntaxError, RecursionError) as exc:
+        reason = str(exc) if isinstance(exc, QuerySyntaxError) else "The search is too complex."
+        del notices[notices_before:]
+        notices.append(f"{reason} The search was run as plain words instead.")
+        parsed.fallback = True
+        parsed.highlight.clear()
+        q = _plain_query(text, parsed.highlight, notices)
+    if q is None and not parsed.case_numbers and text.strip():
+        notices.append("The search has no words that can be searched for (only very common ones).")
+    parsed.match_query = q
+    parsed.query = with_request_boost(q) if q is not None else None
+    parsed.highlight = list(dict.fromkeys(h for h in parsed.highlight if h))
+    return parsed
+
+
+def key_terms_query(
+    terms: list[str], request_boost: float = REQUEST_BOOST, request_only: frozenset = frozenset()
+):
+    """An OR over analysed terms for free-text similarity, request matches weighted higher;
+    `request_only` terms count only where they are in the request."""
+    parts = [Q.Term(DEFAULT_FIELD, t) for t in terms if t not in request_only]
+    parts += [Q.Term("request", t, boost=request_boost) for t in terms]
+    return Q.Or(parts) if parts else None

@@ -1,0 +1,87 @@
+"""The JSON API: the same parameters as the search page, the same answers as JSON.
+
+Views only translate GET parameters into a SearchRequest, call the search module and shape JSON.
+"""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
+
+from search.searching import FACET_NAMES, Hit, SearchRequest, run_search, similar_to_item
+from search.serializers import letter_as_json, letter_queryset
+
+SIMILAR_LIMIT = 10
+
+
+def hit_as_json(hit: Hit) -> dict:
+    return {
+        "letter_id": hit.letter_id,
+        "case_number": hit.case_number,
+        "decision_date": hit.decision_date.isoformat() if hit.decision_date else None,
+        "ordinal": hit.ordinal,
+        "request": hit.request,
+        "outcome": hit.outcome,
+        "case_outcome": hit.case_outcome or None,
+        "specialties": hit.specialties,
+        "guidelines": hit.guidelines,
+        "snippet_html": hit.snippet_html,
+        "url": hit.url,
+    }
+
+
+def breakdown_as_json(breakdown) -> dict:
+    return {
+        "upheld": breakdown.upheld,
+        "overturned": breakdown.overturned,
+        "overturn_rate": round(breakdown.rate, 4),
+    }
+
+
+@require_GET
+def search(request):
+    search_request = SearchRequest.from_params(request.GET)
+    result = run_search(search_request)
+    return JsonResponse(
+        {
+            "query": search_request.q,
+            "total": result.total,
+            "page": result.page,
+            "pages": result.pages,
+            "notice": result.notice,
+            "results": [hit_as_json(hit) for hit in result.hits],
+            "facets": {
+                name: [
+                    {"value": v.value, "label": v.label, "count": v.count, "selected": v.selected}
+                    for v in result.facets.get(name, [])
+                ]
+                for name in FACET_NAMES
+            },
+            "breakdown": breakdown_as_json(result.breakdown),
+        }
+    )
+
+
+@require_GET
+def letter(request, public_id: str):
+    found = letter_queryset().filter(public_id=public_id).first()
+    if found is None:
+        return JsonResponse({"error": "not found", "id": public_id[:60]}, status=404)
+    return JsonResponse(letter_as_json(found))
+
+
+@require_GET
+def similar(request, public_id: str, ordinal: int):
+    result = similar_to_item(public_id, ordinal, limit=SIMILAR_LIMIT)
+    if not result.found:
+        return JsonResponse({"error": "not found", "notice": result.notice}, status=404)
+    return JsonResponse(
+        {
+            "letter_id": public_id,
+            "ordinal": ordinal,
+            "total": len(result.hits),
+            "notice": result.notice,
+            "results": [hit_as_json(hit) for hit in result.hits],
+            "breakdown": breakdown_as_json(result.breakdown),
+        }
+    )

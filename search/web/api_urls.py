@@ -1,0 +1,15 @@
+"""JSON API routes, included at the site root (full paths here)."""
+
+from django.urls import path
+
+from search.web import api
+
+urlpatterns = [
+    path("api/search", api.search, name="api-search"),
+    path("api/letters/<str:public_id>", api.letter, name="api-letter"),
+    path(
+        "api/letters/<str:public_id>/items/<int:ordinal>/similar",
+        api.similar,
+        name="api-similar",
+    ),
+]

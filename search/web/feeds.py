@@ -1,0 +1,93 @@
+"""An Atom feed of the newest decisions matching a search, so a user can follow the search.
+
+`/feeds/search/?<search parameters>` takes the same parameters as the search page; the sort and
+page are fixed (newest first, first page) because a feed reader wants what is new.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, time
+
+from django.contrib.syndication.views import Feed
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
+
+from search.searching import SearchRequest, run_search
+
+FEED_ITEMS = 20
+# XML 1.0 cannot carry most control characters; letters (form feeds) and URLs may hold them.
+_NOT_XML = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
+
+
+def xml_text(value: str) -> str:
+    return "".join(
+        ch
+        for ch in value.translate(_NOT_XML)
+        if not 0xD800 <= ord(ch) <= 0xDFFF and ch not in "\ufffe\uffff"
+    )
+
+
+class SearchFeed(Feed):
+    feed_type = Atom1Feed
+    author_name = "IMR precedent search"
+
+    def get_object(self, request, *args, **kwargs):
+        search = SearchRequest.from_params(request.GET)
+        return dataclasses.replace(search, sort="newest", page=1)
+
+    def title(self, search):
+        what = f"“{search.q}”" if search.q else "all decisions"
+        parts = [", ".join(v) for v in search.filters.values()]
+        parts += [f"{r.label.lower()} {r.summary}" for r in search.date_ranges if r.is_set]
+        filters = "; ".join(parts)
+        return xml_text(f"IMR decisions: {what}" + (f" ({filters})" if filters else ""))
+
+    def subtitle(self, search):
+        return "The newest California IMR final determinations matching this search."
+
+    def link(self, search):
+        querystring = dataclasses.replace(search, sort="relevance").querystring()
+        return reverse("search") + (f"?{querystring}" if querystring else "")
+
+    def feed_url(self, search):
+        querystring = search.querystring()
+        return reverse("search-feed") + (f"?{querystring}" if querystring else "")
+
+    def items(self, search):
+        return run_search(search).hits[:FEED_ITEMS]
+
+    def item_title(self, hit):
+        outcome = "Overturned" if hit.outcome == "overturned" else "Upheld"
+        case = hit.case_number or hit.letter_id
+        return xml_text(f"{outcome}: {hit.request} ({case}, item {hit.ordinal})")
+
+    def item_description(self, hit):
+        # Plain text: the feed generator escapes it, and readers show it as written.
+        case = f"Case {hit.case_number}" if hit.case_number else f"Letter {hit.letter_id}"
+        day = hit.decision_date
+        parts = [f"{case}, decided {day:%b} {day.day}, {day.year}" if day else case]
+        if hit.specialties:
+            parts.append("Reviewer: " + ", ".join(hit.specialties))
+        if hit.guidelines:
+            parts.append("Guidelines: " + "; ".join(hit.guidelines))
+        return xml_text(". ".join(parts) + ".")
+
+    def item_link(self, hit):
+        return hit.url
+
+    def item_pubdate(self, hit):
+        return _as_datetime(hit.decision_date)
+
+    def item_updateddate(self, hit):
+        return _as_datetime(hit.decision_date)
+
+    def item_categories(self, hit):
+        return [hit.outcome, *(hit.specialties or [])]
+
+
+def _as_datetime(day):
+    if day is None:
+        return None
+    return timezone.make_aware(datetime.combine(day, time(12, 0)))

@@ -1,0 +1,607 @@
+"""The attorney's pages: the search page, a letter, the precedent finder.
+
+Views stay thin: GET parameters become a `SearchRequest`, the search backend answers, a template
+renders. What is here besides that only shapes the answer for the templates (facet groups, page
+links, highlighted letter text).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import bleach
+from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from search.letters import domain
+from search.letters.timeliness import Timeliness
+from search.models import Citation, Determination, Letter
+from search.searching import (
+    FACETS,
+    PER_PAGE,
+    SORTS,
+    SearchRequest,
+    run_search,
+    similar_to_item,
+    similar_to_text,
+)
+
+# A real state case number; only these have a page on the state's decision search.
+REAL_CASE_NUMBER = re.compile(r"^CM\d{2}-\d{7}$")
+STATE_CASE_URL = "https://www.dir.ca.gov/dwc/IMR/IMRDecisionSearch.asp?caseno={}"
+
+SIMILAR_PER_ITEM = 5
+PRECEDENT_TEXT_MAX = 5000
+
+# Headers that change what a page returns (fragment or full page): the search page and an
+# item's similar precedents.
+HTMX_VARY = ("HX-Request", "HX-Target", "HX-History-Restore-Request")
+
+
+def data_is_synthetic() -> bool:
+    """True when letters are loaded and none of them is real: the site-wide banner says so."""
+    if Letter.objects.filter(synthetic=False).exists():
+        return False
+    return Letter.objects.exists()
+
+
+def page_context(request, **context) -> dict:
+    context.setdefault("data_is_synthetic", data_is_synthetic())
+    return context
+
+
+# --- Highlighting the searched words on a letter page ------------------------------------------
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def highlight_terms(q: str) -> list[str]:
+    """The words and phrases a search would highlight (operators and negated words left out)."""
+    from search.engine.query import parse_user_query
+
+    return parse_user_query(q).highlight if q.strip() else []
+
+
+def highlight(text: str, terms: list[str]) -> SafeString:
+    """Letter text with the searched words in <mark>, matched by stem as the index matches.
+
+    The text is escaped piece by piece and only our own <mark> tags are added; bleach then
+    allows nothing but `mark`, a second guard should the first ever slip.
+    """
+    if not text:
+        return mark_safe("")  # noqa: S308 - empty
+    if not terms:
+        return escape(text)
+    from search.engine.whoosh.index import stem
+    from search.snippets import highlight_stems
+
+    stems, prefixes = highlight_stems(terms)
+    pieces: list[str] = []
+    last = 0
+    for match in _WORD.finditer(text):
+        word = match.group().lower()
+        if stem(word) in stems or (prefixes and word.startswith(prefixes)):
+            pieces.append(str(escape(text[last : match.start()])))
+            pieces.append(f"<mark>{escape(match.group())}</mark>")
+            last = match.end()
+    pieces.append(str(escape(text[last:])))
+    cleaned = bleach.clean("".join(pieces), tags={"mark"}, attributes={}, strip=False)
+    return mark_safe(cleaned)  # noqa: S308 - escaped above, then sanitised by bleach
+
+
+# --- The letter page ---------------------------------------------------------------------------
+
+
+@dataclass
+class CitationView:
+    label: str
+    source: str
+    guideline_label: str
+    sections: list[tuple[str, str]]  # (section name, facet value)
+    pages: list[str]
+    flags: list[str]
+
+
+@dataclass
+class PartyGuideline:
+    title: str
+    raw: str
+    flags: list[str]
+    citations: list[CitationView] = field(default_factory=list)
+
+
+@dataclass
+class ItemView:
+    determination: Determination
+    request_html: SafeString
+    rationale_html: SafeString
+    guidelines: list[PartyGuideline]
+    citation_line: str
+
+    @property
+    def ordinal(self) -> int:
+        return self.determination.ordinal
+
+    @property
+    def outcome(self) -> str:
+        return self.determination.outcome
+
+
+FLAG_TEXT = {
+    domain.FLAG_NO_EVIDENCE: "No medical evidence cited",
+    domain.FLAG_NOT_MTUS: "Decision not based on the MTUS",
+    domain.FLAG_MTUS_AS_NON_MTUS: "MTUS cited as a non-MTUS citation",
+}
+
+
+def _flag_texts(flags) -> list[str]:
+    return [FLAG_TEXT.get(flag, flag.replace("_", " ")) for flag in flags]
+
+
+def _citation_view(citation: Citation) -> CitationView:
+    as_domain = citation.as_domain()
+    return CitationView(
+        label=as_domain.label,
+        source=as_domain.source,
+        guideline_label=as_domain.label,
+        sections=list(zip(as_domain.sections, as_domain.section_labels, strict=True)),
+        pages=as_domain.page_labels,
+        flags=_flag_texts(as_domain.flags),
+    )
+
+
+def citation_line(letter: Letter, determination: Determination) -> str:
+    """The line an attorney pastes into a brief."""
+    outcome = "Overturned" if determination.outcome == domain.OVERTURNED else "Upheld"
+    who = f"Case No. {letter.case_number}" if letter.case_number else f"Letter {letter.public_id}"
+    when = _citation_date(letter.decision_date) if letter.decision_date else "date not stated"
+    return f"IMR Final Determination, {who} ({when}), item {determination.ordinal}: {outcome}"
+
+
+_MONTHS = [
+    "Jan.",
+    "Feb.",
+    "Mar.",
+    "Apr.",
+    "May",
+    "June",
+    "July",
+    "Aug.",
+    "Sept.",
+    "Oct.",
+    "Nov.",
+    "Dec.",
+]
+
+
+def _citation_date(value) -> str:
+    return f"{_MONTHS[value.month - 1]} {value.day}, {value.year}"
+
+
+def _item_view(letter: Letter, determination: Determination, terms: list[str]) -> ItemView:
+    citations = sorted(determination.citations.all(), key=lambda c: (c.party, c.position))
+    guidelines = [
+        PartyGuideline(
+            title="Claims administrator guideline",
+            raw=determination.claims_administrator_guideline,
+            flags=_flag_texts(determination.claims_administrator_flags),
+            citations=[
+                _citation_view(c) for c in citations if c.party == Citation.CLAIMS_ADMINISTRATOR
+            ],
+        ),
+        PartyGuideline(
+            title="IMR reviewer guideline",
+            raw=determination.imr_guideline,
+            flags=_flag_texts(determination.imr_flags),
+            citations=[_citation_view(c) for c in citations if c.party == Citation.IMR],
+        ),
+    ]
+    return ItemView(
+        determination=determination,
+        request_html=highlight(determination.request or determination.heading, terms),
+        rationale_html=highlight(determination.rationale, terms),
+        guidelines=guidelines,
+        citation_line=citation_line(letter, determination),
+    )
+
+
+def letter_detail(request, public_id: str):
+    letter = (
+        Letter.objects.prefetch_related("determinations__citations")
+        .filter(public_id=public_id)
+        .first()
+    )
+    if letter is None:
+        # People type case numbers in lower case; send them to the one address we link to.
+        other = Letter.objects.filter(public_id__iexact=public_id.strip()).only("public_id").first()
+        if other is not None:
+            return HttpResponseRedirect(reverse("letter", args=[other.public_id]))
+        return not_found(request, letter_id=public_id)
+    q = request.GET.get("q", "")[:1000]
+    terms = highlight_terms(q)
+    determinations = sorted(letter.determinations.all(), key=lambda d: d.ordinal)
+    # From the database only: each item's similar precedents are a search of their own, fetched
+    # when the reader opens them (item_similar), so the letter itself stays fast.
+    items = [_item_view(letter, d, terms) for d in determinations]
+    case_number = letter.case_number or ""
+    context = page_context(
+        request,
+        letter=letter,
+        items=items,
+        q=q,
+        terms=terms,
+        summary_html=highlight(letter.summary, terms),
+        case_outcome=letter.case_outcome if determinations else "",
+        timeliness=Timeliness.of_letter(letter).rows(),
+        state_url=STATE_CASE_URL.format(case_number) if REAL_CASE_NUMBER.match(case_number) else "",
+        back_to_search=f"{reverse('search')}?{request.GET.urlencode()}" if q else "",
+        nav="letter",
+    )
+    return render(request, "search/letter.html", context)
+
+
+def similar_container_id(ordinal: int) -> str:
+    """The id of the element on the letter page that an item's similar precedents fill; htmx
+    sends it as HX-Target. search/_letter_item.html writes the same id."""
+    return f"similar-{ordinal}"
+
+
+def item_similar(request, public_id: str, ordinal: int):
+    """The precedents most like one item of a letter: a page of its own, and the fragment that
+    fills the item's "Similar precedents" on the letter page when the reader opens it."""
+    determination = (
+        Determination.objects.select_related("letter")
+        .filter(letter__public_id=public_id, ordinal=ordinal)
+        .first()
+    )
+    if determination is None:
+        if Letter.objects.filter(public_id=public_id).exists():
+            return not_found(request)  # the letter is there, the item is not
+        return not_found(request, letter_id=public_id)
+    letter = determination.letter
+    similar = similar_to_item(public_id, ordinal, limit=SIMILAR_PER_ITEM)
+    context = {
+        "letter": letter,
+        "determination": determination,
+        "hits": similar.hits,
+        "notices": similar.notices,
+    }
+    if wants_fragment(request, similar_container_id(ordinal)):
+        response = render(request, "search/_similar_list.html", context)
+    else:
+        context.update(breakdown=outcome_bar(similar.breakdown), nav="letter")
+        response = render(request, "search/item_similar.html", page_context(request, **context))
+    patch_vary_headers(response, HTMX_VARY)
+    return response
+
+
+def not_found(request, letter_id: str = "", exception=None):
+    context = page_context(request, letter_id=letter_id)
+    return render(request, "404.html", context, status=404)
+
+
+# --- The search page ---------------------------------------------------------------------------
+
+SORT_LABELS = {"relevance": "Best match", "newest": "Newest first", "oldest": "Oldest first"}
+SORT_OPTIONS = [(sort, SORT_LABELS.get(sort, sort.title())) for sort in SORTS]
+
+# Longer facets show this many values (plus any ticked ones) and fold the rest.
+FACET_VISIBLE = 6
+CSV_CAP = 5000
+
+EXAMPLE_SEARCHES = [
+    ("12 sessions cognitive behavioral therapy chronic pain", {}),
+    ("lumbar MRI, overturned only", {"q": "lumbar MRI", "outcome": "overturned"}),
+    ('"functional restoration program"', {}),
+    ("tramadol OR norco", {}),
+    ("acupuncture -chiropractic", {}),
+]
+
+
+def wants_fragment(request, target_id: str) -> bool:
+    """Only an htmx request aimed at the element `target_id` gets the fragment that fills it.
+
+    A history restore or a boosted link replaces the whole page, so those get the full page.
+    """
+    htmx = request.htmx
+    return (
+        bool(htmx)
+        and htmx.target == target_id
+        and not (htmx.history_restore_request or htmx.boosted)
+    )
+
+
+def wants_results_fragment(request) -> bool:
+    return wants_fragment(request, "results")
+
+
+def search_page(request):
+    search_request = SearchRequest.from_params(request.GET)
+    result = run_search(search_request)
+    context = search_context(search_request, result)
+    if wants_results_fragment(request):
+        context["partial"] = True
+        response = render(request, "search/_results.html", context)
+        # The form sends every field in form order, empty ones too; the address bar gets the
+        # canonical URL instead, the same one a link to this state would have.
+        response["HX-Push-Url"] = context["canonical_url"]
+    else:
+        response = render(
+            request, "search/index.html", page_context(request, nav="search", **context)
+        )
+    patch_vary_headers(response, HTMX_VARY)
+    return response
+
+
+@dataclass
+class FacetOption:
+    value: str
+    label: str
+    count: int
+    selected: bool
+    dom_id: str
+
+
+@dataclass
+class FacetGroup:
+    name: str
+    title: str
+    shown: list[FacetOption]
+    folded: list[FacetOption]
+    more: bool = False  # under the folded "More filters"
+
+
+_DOM_ID_UNSAFE = re.compile(r"[^a-z0-9]+")
+
+
+def _dom_id(name: str, value: str, taken: set[str]) -> str:
+    """Stable ids such as facet-outcome-upheld, so focus survives a swap of the results pane."""
+    base = f"facet-{name}-" + (_DOM_ID_UNSAFE.sub("-", value.lower()).strip("-") or "value")
+    dom_id, n = base, 2
+    while dom_id in taken:
+        dom_id, n = f"{base}-{n}", n + 1
+    taken.add(dom_id)
+    return dom_id
+
+
+def facet_groups(search_request: SearchRequest, facets: dict) -> list[FacetGroup]:
+    groups = []
+    taken: set[str] = set()
+    for facet in FACETS:
+        if facet.name not in facets:
+            continue
+        options = [
+            FacetOption(
+                value=v.value,
+                label=v.label,
+                count=v.count,
+                selected=v.selected,
+                dom_id=_dom_id(facet.name, v.value, taken),
+            )
+            for v in facets[facet.name]
+        ]
+        # Folding two values saves nothing; fold only when it hides a real tail.
+        visible = FACET_VISIBLE if len(options) > FACET_VISIBLE + 2 else len(options)
+        shown = [o for i, o in enumerate(options) if i < visible or o.selected]
+        folded = [o for i, o in enumerate(options) if i >= visible and not o.selected]
+        groups.append(FacetGroup(facet.name, facet.label, shown, folded, facet.more))
+    return groups
+
+
+def active_filters(search_request: SearchRequest, groups: list[FacetGroup]) -> list[dict]:
+    """One removable chip per ticked facet value and per date range that is set."""
+    labels = {(g.name, o.value): o.label for g in groups for o in g.shown}
+    titles = {facet.name: facet.label for facet in FACETS}
+    chips = [
+        {
+            "title": titles[name],
+            "label": labels.get((name, value), value),
+            "querystring": search_request.with_facet_toggled(name, value),
+        }
+        for name, values in search_request.filters.items()
+        for value in values
+    ]
+    chips += [
+        {
+            "title": dates.label,
+            "label": dates.summary,
+            "querystring": search_request.without_range(dates.prefix),
+        }
+        for dates in search_request.date_ranges
+        if dates.is_set
+    ]
+    return chips
+
+
+def page_links(search_request: SearchRequest, page: int, pages: int) -> list[dict]:
+    """Page numbers around the current one, with the first and last, and gaps between."""
+    wanted = {1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)}
+    links, previous = [], 0
+    for number in sorted(wanted):
+        if previous and number > previous + 1:
+            links.append({"gap": True})
+        links.append(
+            {
+                "number": number,
+                "current": number == page,
+                "querystring": search_request.with_page(number),
+            }
+        )
+        previous = number
+    return links
+
+
+def outcome_bar(breakdown) -> dict:
+    """The numbers the outcome bar draws; the SVG needs whole units out of 1000."""
+    rate = 100 * breakdown.rate
+    return {
+        "upheld": breakdown.upheld,
+        "overturned": breakdown.overturned,
+        "total": breakdown.total,
+        "overturned_permille": round(10 * rate),
+        "rate_percent": f"{rate:.1f}%" if 0 < rate < 10 else f"{rate:.0f}%",
+    }
+
+
+def search_context(search_request: SearchRequest, result) -> dict:
+    groups = facet_groups(search_request, result.facets)
+    querystring = search_request.querystring()
+    page, pages = result.page, result.pages
+    return {
+        "search": search_request,
+        "search_query": search_request.q,
+        "sort": search_request.sort,
+        "sort_options": SORT_OPTIONS,
+        "querystring": querystring,
+        "canonical_url": reverse("search") + (f"?{querystring}" if querystring else ""),
+        "total": result.total,
+        "page": page,
+        "pages": pages,
+        "first_rank": (page - 1) * PER_PAGE + 1,
+        "hits": result.hits,
+        "notices": result.notices,
+        "breakdown": outcome_bar(result.breakdown),
+        "facet_groups": [g for g in groups if not g.more],
+        "more_facet_groups": [g for g in groups if g.more],
+        "date_ranges": search_request.date_ranges,
+        "more_filters_active": sum(r.is_set for r in search_request.date_ranges)
+        + sum(len(search_request.selected(g.name)) for g in groups if g.more),
+        "active_filters": active_filters(search_request, groups),
+        "clear_filters_querystring": search_request.without_filters(),
+        "page_links": page_links(search_request, page, pages) if pages > 1 else [],
+        "previous_page": search_request.with_page(page - 1) if page > 1 else "",
+        "next_page": search_request.with_page(page + 1) if page < pages else "",
+        "is_blank": not search_request.q.strip() and not search_request.has_filters,
+        "examples": [
+            {"label": label, "querystring": urlencode(params or {"q": label})}
+            for label, params in EXAMPLE_SEARCHES
+        ],
+        "csv_cap": f"{CSV_CAP:,}",
+    }
+
+
+# --- The precedent finder ----------------------------------------------------------------------
+
+
+def precedents(request):
+    text = request.GET.get("text", "")[:PRECEDENT_TEXT_MAX]
+    category = request.GET.get("category", "").strip()[:200]
+    specialty = request.GET.get("specialty", "").strip()[:200]
+    # The drop-downs offer the values that exist in the index, with their counts.
+    everything = run_search(SearchRequest())
+    context = page_context(
+        request,
+        nav="precedents",
+        text=text,
+        category=category,
+        specialty=specialty,
+        text_max=PRECEDENT_TEXT_MAX,
+        category_options=_options(everything.facets.get("category", []), category),
+        specialty_options=_options(everything.facets.get("specialty", []), specialty),
+    )
+    if text.strip():
+        similar = similar_to_text(text, category=category or None, specialty=specialty or None)
+        context.update(
+            hits=similar.hits,
+            notices=similar.notices,
+            breakdown=outcome_bar(similar.breakdown),
+            cited_sections=[
+                {
+                    "label": label,
+                    "overturned": o,
+                    "upheld": u,
+                    "querystring": urlencode({"section": label}),
+                }
+                for label, o, u in similar.sections
+            ],
+        )
+    response = render(request, "search/precedents.html", context)
+    return response
+
+
+def _options(values, current: str) -> list[tuple[str, str]]:
+    options = [(v.value, f"{v.label} ({v.count})") for v in values]
+    if current and current not in {value for value, _ in options}:
+        options.append((current, current))
+    return options
+
+
+# --- CSV export --------------------------------------------------------------------------------
+
+CSV_COLUMNS = [
+    "letter_id",
+    "case_number",
+    "decision_date",
+    "ordinal",
+    "request",
+    "outcome",
+    "category",
+    "specialties",
+    "guidelines",
+    "url",
+    "case_outcome",
+]
+# A spreadsheet runs a cell that starts with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def search_csv(request):
+    """The search's items as CSV, in the page's order, up to CSV_CAP rows.
+
+    One search gives the total, the facets and every row (as one page of CSV_CAP hits, without
+    passages: the CSV has no passage column), rather than one search per page of 20.
+    """
+    search_request = SearchRequest.from_params(request.GET)
+    base = request.build_absolute_uri("/")[:-1]
+    writer = csv.writer(_Echo())
+
+    def rows():
+        result = run_search(
+            dataclasses.replace(search_request, page=1), per_page=CSV_CAP, passages=False
+        )
+        shown = min(result.total, CSV_CAP)
+        # A comment line without commas or quotes, so readers that skip "#" lines can.
+        yield (
+            f"# IMR precedent search export: {shown} of {result.total} matching items;"
+            f" capped at {CSV_CAP} rows per file; search /?{search_request.querystring()}\r\n"
+        )
+        yield writer.writerow(CSV_COLUMNS)
+        for hit in result.hits[:shown]:
+            yield writer.writerow(
+                csv_cell(value)
+                for value in (
+                    hit.letter_id,
+                    hit.case_number,
+                    hit.decision_date.isoformat() if hit.decision_date else "",
+                    hit.ordinal,
+                    hit.request,
+                    hit.outcome,
+                    hit.category,
+                    "; ".join(hit.specialties),
+                    "; ".join(hit.guidelines),
+                    base + hit.url,
+                    hit.case_outcome,
+                )
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="imr-search.csv"'
+    return response

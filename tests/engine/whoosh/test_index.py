@@ -1,0 +1,233 @@
+"""The index itself: schema version, generations, writers that wait, the cached searcher."""
+
+from __future__ import annotations
+
+import heapq
+import io
+import os
+import pickle
+import random
+import struct
+import threading
+import time
+import tracemalloc
+
+import pytest
+from whoosh.filedb.structfile import BufferFile, StructFile
+
+from search.engine.whoosh import index
+from search.searching import SearchRequest, run_search
+
+
+def add_item(writer, n: int, text: str = "knee brace") -> None:
+    writer.add_document(
+        id=f"t-{n}#1",
+        letter_id=f"t-{n}",
+        ordinal=1,
+        decision_day=0,
+        request=text,
+        rationale=text,
+        text=text,
+        outcome="upheld",
+        hit={"letter_id": f"t-{n}", "ordinal": 1, "outcome": "upheld"},
+    )
+
+
+def test_open_or_create_writes_a_pointer_and_a_schema_version(settings):
+    generation, ix = index.open_or_create()
+    assert index.current_generation() == generation
+    assert (settings.SEARCH_INDEX_DIR / generation).is_dir()
+    assert index.schema_version_of(ix) == index.SCHEMA_VERSION
+    assert index.open_or_create()[0] == generation
+
+
+def test_schema_mismatch_means_rebuild_needed_not_a_crash(monkeypatch):
+    monkeypatch.setattr(index, "SCHEMA_VERSION", 0)
+    index.open_or_create()
+    monkeypatch.undo()
+    with pytest.raises(index.RebuildNeeded, match="rebuild_index"):
+        index.snapshot()
+    result = run_search(SearchRequest.from_params({"q": ["knee"]}))
+    assert result.total == 0
+    assert "rebuild_index" in result.notice
+
+
+def test_a_stale_generation_is_not_reopened_per_search_and_a_rebuild_clears_it(monkeypatch):
+    monkeypatch.setattr(index, "SCHEMA_VERSION", 0)
+    index.open_or_create()
+    monkeypatch.undo()
+    opened = []
+    real_open = index._open_snapshot
+    monkeypatch.setattr(index, "_open_snapshot", lambda: opened.append(1) or real_open())
+    for _ in range(3):
+        with pytest.raises(index.RebuildNeeded):
+            index.snapshot()
+    assert len(opened) == 1
+    index.build_generation(lambda writer: add_item(writer, 1))
+    assert index.snapshot().total == 1
+    assert len(opened) == 2
+
+
+def test_snapshot_is_cached_and_refreshed_when_the_index_changes():
+    with index.live_writer() as writer:
+        add_item(writer, 1)
+    first = index.snapshot()
+    assert first.total == 1
+    assert index.snapshot() is first
+    with index.live_writer() as writer:
+        add_item(writer, 2)
+    second = index.snapshot()
+    assert second is not first and second.total == 2
+
+
+def test_snapshots_are_kept_per_index_folder(settings, tmp_path):
+    with index.live_writer() as writer:
+        add_item(writer, 1)
+    assert index.snapshot().total == 1
+    settings.SEARCH_INDEX_DIR = tmp_path / "other"
+    assert index.snapshot().total == 0
+
+
+def test_a_second_writer_waits_for_the_first():
+    index.open_or_create()
+    holding = threading.Event()
+    errors: list[BaseException] = []
+
+    def first_writer():
+        try:
+            with index.live_writer() as writer:
+                add_item(writer, 1)
+                holding.set()
+                time.sleep(0.5)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    thread = threading.Thread(target=first_writer)
+    thread.start()
+    holding.wait(5)
+    with index.live_writer() as writer:
+        add_item(writer, 2)
+    thread.join()
+    assert not errors
+    assert index.snapshot().total == 2
+
+
+def test_opening_is_retried_when_files_vanish_mid_commit(monkeypatch):
+    index.open_or_create()
+    real_open = index.index.open_dir
+    failures = {"left": 2}
+
+    def flaky(*args, **kwargs):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise FileNotFoundError("segment replaced")
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(index.index, "open_dir", flaky)
+    index.forget_snapshots()
+    assert index.snapshot().total == 0
+    assert failures["left"] == 0
+
+
+def test_build_generation_switches_and_cleans_up_old_ones(settings):
+    names = []
+    for n in range(4):
+        names.append(index.build_generation(lambda writer, n=n: add_item(writer, n)))
+        assert index.current_generation() == names[-1]
+        assert index.snapshot().total == 1
+    remaining = {p.name for p in settings.SEARCH_INDEX_DIR.glob("g-*")}
+    # The live generation and the one before it (readers elsewhere may hold it open).
+    assert remaining == {names[-1], names[-2]}
+
+
+def _struct_file_script(f) -> list:
+    """The reads Whoosh makes of a segment file, with what each gives back."""
+    out = [f.read_int(), f.read_pickle(), f.tell(), f.read(3), f.get(1, 5)]
+    f.seek(-4, os.SEEK_END)
+    out += [f.tell(), f.read(10), f.read(10)]
+    f.seek(2, os.SEEK_SET)
+    f.seek(3, os.SEEK_CUR)
+    out += [f.tell(), f.readline(), f.readline(), list(iter(f))]
+    f.seek(4)
+    out += [f.read_pickle(), f.read_pickle(), f.get_array(0, "i", 1).tolist()]
+    return out
+
+
+def test_files_inside_a_mapped_segment_read_as_whooshs_own_buffer_files():
+    data = (
+        struct.pack("!i", 7)
+        + pickle.dumps((3, 90, 2.5, True, None, 12), -1)
+        + pickle.dumps({"block": list(range(300))}, -1)
+        + b"a line\nanother line\nlast"
+    )
+    ours = BufferFile(memoryview(data))
+    theirs = StructFile(io.BytesIO(data))
+    assert _struct_file_script(ours) == _struct_file_script(theirs)
+    with pytest.raises(ValueError):
+        ours.seek(-1)
+    part = ours.subset(4, len(data) - 4)
+    assert part.read_pickle() == (3, 90, 2.5, True, None, 12)
+    part.close()
+    ours.close()
+
+
+def test_opening_a_compound_segment_does_not_copy_it():
+    words = [f"word{n}" for n in range(400)]
+    index.build_generation(
+        lambda writer: [
+            add_item(writer, n, " ".join(words[(n * 7 + k) % 400] for k in range(60)))
+            for n in range(300)
+        ]
+    )
+    _, ix = index.open_or_create()
+    segment = max(ix._segments(), key=lambda s: s.doc_count_all())
+    assert segment.is_compound()
+    storage = segment.open_compound_file(ix.storage)
+    names = storage.list()
+    size = sum(storage.file_length(name) for name in names)
+    assert size > 100_000
+    tracemalloc.start()
+    try:
+        files = [storage.open_file(name) for name in names]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < size / 10  # Whoosh's BufferFile copied every file whole
+    postings = next(f for f, name in zip(files, names, strict=True) if name.endswith(".pst"))
+    assert postings.read(4) == storage._source[storage.range(postings._name)[0] :][:4]
+    for f in files:
+        f.close()
+    assert index.snapshot().total == 300
+
+
+@pytest.mark.parametrize(
+    ("ties", "allowed_share", "skip_sampled"),
+    [(True, 0.7, False), (False, 0.7, False), (True, 1.0, False), (False, 0.9, True)],
+)
+def test_best_documents_are_nlargest_over_every_allowed_document(ties, allowed_share, skip_sampled):
+    rng = random.Random(5)
+    size = 100_000
+    scores = [
+        rng.choice([0.0, 0.0, 1.5, 2.25, 3.0]) + (0.0 if ties else rng.random())
+        for _ in range(size)
+    ]
+    allowed = [
+        d
+        for d in range(size)
+        if rng.random() < allowed_share
+        and not (skip_sampled and d % index.BEST_SAMPLE_STRIDE == 0)  # nothing in the sample
+    ]
+    bits, _ = index.bits_from_docnums(iter(allowed), size)
+    for limit in (1, 20, 60):
+        expected = heapq.nlargest(limit, allowed, key=scores.__getitem__)
+        assert index._best_documents(scores, bits, limit) == expected
+    zeros = [0.0] * size  # the floor is 0: every allowed document is kept, in order
+    assert index._best_documents(zeros, bits, 20) == allowed[:20]
+
+
+def test_bits_round_trip():
+    docnums = [0, 1, 7, 8, 9, 100, 1023]
+    bits, finished = index.bits_from_docnums(iter(docnums), 1024)
+    assert finished and index.docnums_from_bits(bits) == docnums
+    view = index.BitsView(bits, 1024)
+    assert len(view) == len(docnums) and 100 in view and 99 not in view and 5000 not in view

@@ -1,0 +1,89 @@
+import io
+import zipfile
+
+from search.letters.sources import (
+    LetterFile,
+    Rejected,
+    candidate_files,
+    is_safe_member_name,
+    iter_letter_files,
+    iter_zip_bytes,
+)
+
+
+def make_zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_folder_is_walked_recursively_and_only_letter_types_are_taken(tmp_path):
+    (tmp_path / "a.txt").write_text("one")
+    (tmp_path / "sub" / "deeper").mkdir(parents=True)
+    (tmp_path / "sub" / "deeper" / "b.PDF").write_bytes(b"%PDF-1.4")
+    (tmp_path / "notes.docx").write_bytes(b"ignored in folders")
+    found = list(iter_letter_files([tmp_path]))
+    assert [type(f) for f in found] == [LetterFile, LetterFile]
+    assert {f.path.rsplit("/", 1)[-1] for f in found} == {"a.txt", "b.PDF"}
+
+
+def test_missing_path_and_unsupported_file_are_rejected_with_reasons(tmp_path):
+    odd = tmp_path / "letter.docx"
+    odd.write_bytes(b"x")
+    found = list(iter_letter_files([tmp_path / "nope.pdf", odd]))
+    assert found == [
+        Rejected(str(tmp_path / "nope.pdf"), "no such file or folder"),
+        Rejected(str(odd), "unsupported file type .docx: use .pdf, .txt or .zip"),
+    ]
+
+
+def test_too_large_file_is_rejected_without_reading_it(tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"x" * 2000)
+    (found,) = list(iter_letter_files([big], max_bytes=1000))
+    assert isinstance(found, Rejected)
+    assert "too large" in found.reason
+
+
+def test_zip_members_are_read_and_climbing_paths_rejected(tmp_path):
+    archive = tmp_path / "letters.zip"
+    archive.write_bytes(
+        make_zip(
+            {
+                "ok/one.txt": b"first",
+                "../escape.txt": b"bad",
+                "/etc/passwd.txt": b"bad",
+                "readme.md": b"not a letter",
+            }
+        )
+    )
+    found = list(iter_letter_files([archive]))
+    good = [f for f in found if isinstance(f, LetterFile)]
+    bad = {f.path.split(":", 1)[1]: f.reason for f in found if isinstance(f, Rejected)}
+    assert [(f.path.split(":", 1)[1], f.data) for f in good] == [("ok/one.txt", b"first")]
+    assert "climbs out" in bad["../escape.txt"]
+    assert "climbs out" in bad["/etc/passwd.txt"]
+    assert "unsupported" in bad["readme.md"]
+
+
+def test_zip_bomb_and_broken_zip_are_rejected():
+    bomb = make_zip({"bomb.txt": b"0" * 5_000_000})
+    (found,) = list(iter_zip_bytes("bomb.zip", bomb))
+    assert isinstance(found, Rejected) and "compression" in found.reason
+    (broken,) = list(iter_zip_bytes("broken.zip", b"PK\x03\x04 not really"))
+    assert isinstance(broken, Rejected) and "zip" in broken.reason
+
+
+def test_candidate_files_does_not_read_contents(tmp_path):
+    (tmp_path / "a.txt").write_text("one")
+    (tmp_path / "b.zip").write_bytes(make_zip({"c.txt": b"x"}))
+    assert [p.name for p in candidate_files([tmp_path])] == ["a.txt", "b.zip"]
+
+
+def test_safe_member_names():
+    assert is_safe_member_name("a/b/c.pdf")
+    assert not is_safe_member_name("a/../../c.pdf")
+    assert not is_safe_member_name("C:\\windows\\x.txt")
+    assert not is_safe_member_name("..\\x.txt")
