@@ -1,8 +1,9 @@
 """The Whoosh search index: schema, generations, writers and a cached searcher per index folder.
 
-This module and `segment_writer` (its faster segment writer, imported here for its
-patches) are the only ones that import whoosh. The index is derived from the database and can be
-rebuilt at any time (`search.indexing.rebuild_index`).
+This package is the only one that imports whoosh; `patches.install()` (called by the entry
+points here and by `search.apps.SearchConfig.ready()`) puts in place our changes to Whoosh.
+The index is derived from the database and can be rebuilt at any time
+(`search.indexing.rebuild_index`).
 
 Layout on disk, under settings.SEARCH_INDEX_DIR (read at call time, so tests can point it at a
 fresh folder):
@@ -37,16 +38,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import reduce
 from heapq import nlargest
-from itertools import accumulate, compress, pairwise
+from itertools import compress, pairwise
 from pathlib import Path
 
 from django.conf import settings
 from whoosh import fields, index, query
 from whoosh.analysis import STOP_WORDS, RegexTokenizer, StemmingAnalyzer
-from whoosh.codec import whoosh3
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.collectors import TimeLimit, TopCollector, WrappingCollector
-from whoosh.filedb.structfile import BufferFile
 from whoosh.idsets import DocIdSet
 from whoosh.index import EmptyIndexError, LockError
 from whoosh.lang.porter import stem as _stem
@@ -54,7 +53,7 @@ from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from search.engine.whoosh import segment_writer  # noqa: F401  (installs the writer patches)
+from search.engine.whoosh import patches
 
 SCHEMA_VERSION = 6  # 2: date ranges, case outcome, timeliness buckets; 3: leaner text fields;
 # 4: token pairs for phrases; 5: no token pairs (they tripled the cost of indexing);
@@ -236,107 +235,6 @@ def prepare_document(document: dict) -> dict:
     return out
 
 
-# Posting ids are stored as deltas; Whoosh sums them back in a Python generator, one step per
-# posting. itertools.accumulate gives the same sums at C speed.
-whoosh3.delta_decode = accumulate
-
-
-PEEK_BYTES = 512  # the most _ViewFile.peek shows: posting block headers are smaller
-
-
-class _ViewFile:
-    """A read-only file over a memoryview that copies only what is read.
-
-    Whoosh maps a compound segment file into memory and opens each file inside it as a
-    BufferFile over a view of the map, but BufferFile wraps the view in a BytesIO, which copies
-    it: every search process held a private copy of the whole index (276 MB of its 660 MB at
-    100,000 items) and read all of it when it opened a snapshot. Over the map, the pages are
-    the operating system's page cache, shared by every process and read only where touched."""
-
-    __slots__ = ("_view", "_position", "_size")
-
-    def __init__(self, view):
-        self._view = memoryview(view)
-        self._position = 0
-        self._size = len(self._view)
-
-    def read(self, size: int | None = -1) -> bytes:
-        start = self._position
-        end = self._size if size is None or size < 0 else min(start + size, self._size)
-        if end <= start:
-            return b""
-        self._position = end
-        return self._view[start:end].tobytes()
-
-    def peek(self, size: int = 1) -> bytes:
-        # pickle.load reads a block header a few bytes at a time unless the file can peek;
-        # it then reads what it used. Headers are small, so a short look is enough.
-        start = self._position
-        return self._view[start : start + min(max(size, 1), PEEK_BYTES)].tobytes()
-
-    def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def readline(self, size: int | None = -1) -> bytes:
-        limit = self._size if size is None or size < 0 else min(self._position + size, self._size)
-        start = end = self._position
-        while end < limit:  # pickles and line iteration only: rare, so scan in small chunks
-            chunk = self._view[end : min(end + 256, limit)].tobytes()
-            found = chunk.find(b"\n")
-            if found >= 0:
-                end += found + 1
-                break
-            end += len(chunk)
-        self._position = end
-        return self._view[start:end].tobytes()
-
-    def __iter__(self) -> Iterator[bytes]:
-        while line := self.readline():
-            yield line
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        if whence == os.SEEK_CUR:
-            offset += self._position
-        elif whence == os.SEEK_END:
-            offset += self._size
-        if offset < 0:
-            raise ValueError(f"negative seek position {offset}")
-        self._position = offset
-        return offset
-
-    def tell(self) -> int:
-        return self._position
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        self._view.release()  # the map can then be closed
-
-
-def _buffer_file_init(self, buf, name=None, onclose=None):
-    self._buf = buf
-    self._name = name
-    self.file = _ViewFile(buf)
-    self.onclose = onclose
-    self.is_real = False
-    self.is_closed = False
-
-
-def _buffer_file_subset(self, position, length, name=None):
-    # BufferFile.subset copied the range; a view of it is enough.
-    return BufferFile(self._buf[position : position + length], name=name or self._name)
-
-
-BufferFile.__init__ = _buffer_file_init
-BufferFile.subset = _buffer_file_subset
-
-
 # ---------------------------------------------------------------------------------------------
 # Generations and the pointer file
 
@@ -394,6 +292,7 @@ def _create_generation(root: Path) -> tuple[str, index.Index]:
 
 def open_or_create() -> tuple[str, index.Index]:
     """The live generation, creating an empty index on first use."""
+    patches.install()
     root = index_root()
     generation = current_generation(root)
     if generation and (root / generation).is_dir():
@@ -408,6 +307,7 @@ def open_or_create() -> tuple[str, index.Index]:
 
 
 def _open_with_retry(path: Path) -> index.Index:
+    patches.install()
     for attempt in range(OPEN_RETRIES):
         try:
             return index.open_dir(str(path))
@@ -487,6 +387,7 @@ class _ParallelWriter(MpWriter):
 def new_writer(ix: index.Index, *, procs: int = 1, multisegment: bool = True, **options):
     """A writer on `ix`; with procs > 1 (capped at the cores), `procs` processes that write a
     segment each (multisegment) or hand their sorted postings to the parent."""
+    patches.install()
     procs = min(procs, os.cpu_count() or 1)
     if procs < 2:
         return ix.writer(**options)
@@ -554,6 +455,7 @@ def build_generation(fill: Callable[[object], None], *, on_switch: Callable | No
     update is half-way into the old generation; `on_switch` runs right after the switch (still
     under that lock is not needed: callers re-apply recent changes through `live_writer`).
     """
+    patches.install()
     root = index_root()
     root.mkdir(parents=True, exist_ok=True)
     name = _new_generation_name()

@@ -1,11 +1,11 @@
 """Whoosh's segment writer, made faster for bulk loads, with the same files on disk.
 
-`search.engine.whoosh.index` imports this module for its side effects: it replaces Whoosh's posting pool with
-`TermPool`, the segment flush with one that writes a term's postings a block at a time, the
-field indexing of token lists with a bulk count, and the codec with one of larger posting blocks
-(POSTING_BLOCK). tests/engine/whoosh/test_segment_writer.py checks that a
-segment written with these patches is the same, byte for byte, as one written by Whoosh's own
-code. Nothing else should import this module.
+The replacements `patches.install()` puts in place (importing this module changes nothing):
+Whoosh's posting pool becomes `TermPool`, the segment flush `flush_segment`, which writes a
+term's postings a block at a time, the field indexing of token lists `index_field`, a bulk
+count, and the codec `codec`, one of larger posting blocks (POSTING_BLOCK).
+tests/engine/whoosh/test_segment_writer.py checks that a segment written with these patches is
+the same, byte for byte, as one written by Whoosh's own code.
 """
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ from collections.abc import Iterator
 from heapq import merge as heapq_merge
 from itertools import chain, pairwise, repeat
 
-import whoosh.codec
 from whoosh import fields, formats
-from whoosh import writing as whoosh_writing
 from whoosh.codec import whoosh3
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
 from whoosh.util import random_name
@@ -34,29 +32,22 @@ from whoosh.util.numeric import byte_to_length
 POSTING_BLOCK = 512
 
 
-def _codec(*args, **kwargs):
+def codec(*args, **kwargs):
+    """whoosh.codec.default_codec, with POSTING_BLOCK postings a block."""
     kwargs.setdefault("blocklimit", POSTING_BLOCK)
     return whoosh3.W3Codec(*args, **kwargs)
-
-
-whoosh.codec.default_codec = _codec  # what SegmentWriter asks for when given no codec
 
 
 # Whoosh looks up each new posting's field length while writing a segment; for a field without
 # lengths (facets, the part fields) it checked the file system every time because "no such
 # column" was never remembered. Remember it.
-def _cached_length_reader(self, fieldname, column):
+def cached_length_reader(self, fieldname, column):
     try:
         return self._readers[fieldname]
     except KeyError:
         reader = self.column_reader(fieldname, column) if self.has_column(fieldname) else None
         self._readers[fieldname] = reader
         return reader
-
-
-W3PerDocReader._cached_reader = _cached_length_reader
-
-
 
 
 # Whoosh's writer puts each posting, a (field, term, docnum, weight, value) tuple, in a
@@ -68,8 +59,8 @@ W3PerDocReader._cached_reader = _cached_length_reader
 # sorted, a run holds one (field, term, flat list) record per term, pickled many records at a
 # time, and the merge handles records, not postings (a sync of 10,000 items: 66 s of CPU with
 # Whoosh's pool, 28 s with this one). It has PostingPool's interface as SegmentWriter, MpWriter
-# and whoosh.multiproc.finish_subsegment use it. tests/engine/whoosh/test_segment_writer.py checks that the patched
-# writer writes the same segment files, byte for byte, as Whoosh's own.
+# and whoosh.multiproc.finish_subsegment use it. tests/engine/whoosh/test_segment_writer.py
+# checks that the patched writer writes the same segment files, byte for byte, as Whoosh's own.
 POSTING_BYTES = 100  # memory of one pooled posting (3 list slots, its weight and value)
 RUN_CHUNK_ITEMS = 50_000  # postings per pickled chunk of a run file
 RUN_MAX_OPEN = 64  # runs merged at once; more are first reduced (as Whoosh's maxfiles)
@@ -226,10 +217,6 @@ def _postings(records) -> Iterator[tuple]:
         yield from zip(repeat(fieldname), repeat(term), flat[0::3], flat[1::3], flat[2::3])
 
 
-_whoosh_posting_pool = whoosh_writing.PostingPool  # (tests compare with Whoosh's own)
-whoosh_writing.PostingPool = TermPool
-
-
 # While writing a segment's postings Whoosh asks the new segment's per-document reader for the
 # field length of every posting, reading the lengths column from disk each time. Read each
 # field's column once instead (one byte a document).
@@ -259,7 +246,7 @@ class _SegmentLengths:
         return [byte_to_length(code) if code else None for code in codes]
 
 
-def _flush_segment(self):
+def flush_segment(self):
     self.perdocwriter.close()
     perdoc = self.per_document_reader() if self.codec.length_stats else None
     lengths = _SegmentLengths(perdoc) if isinstance(perdoc, W3PerDocReader) else perdoc
@@ -338,10 +325,6 @@ def _write_records(fieldwriter, schema, lengths: _SegmentLengths | None, records
         fieldwriter.finish_field()
 
 
-_whoosh_flush_segment = whoosh_writing.SegmentWriter._flush_segment
-whoosh_writing.SegmentWriter._flush_segment = _flush_segment
-
-
 # prepare_document hands the text fields over as lists of analysed tokens, which Whoosh then
 # turns into a Token object each and counts one at a time. For a list, count them at once: the
 # same (term bytes, frequency, weight, value) postings as Frequency.word_values and
@@ -363,14 +346,11 @@ def _existence_postings(fmt, tokens: list) -> list:
 
 
 _LIST_POSTINGS = {formats.Frequency: _frequency_postings, formats.Existence: _existence_postings}
-_field_index = fields.FieldType.index
+_field_index = fields.FieldType.index  # Whoosh's own (this module is imported unpatched)
 
 
-def _index_field(self, value, **kwargs):
+def index_field(self, value, **kwargs):
     postings = _LIST_POSTINGS.get(type(self.format)) if type(value) is list else None
     if postings is None or kwargs:
         return _field_index(self, value, **kwargs)
     return postings(self.format, value)
-
-
-fields.FieldType.index = _index_field

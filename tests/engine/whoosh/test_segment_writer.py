@@ -1,11 +1,12 @@
-"""search.engine.whoosh.segment_writer: the posting pool and segment writer that replace Whoosh's own."""
+"""search.engine.whoosh.segment_writer: the posting pool and segment writer that replace
+Whoosh's own, and the patches that put them in place."""
 
 from __future__ import annotations
 
 import pytest
 
 from search import indexing
-from search.engine.whoosh import index
+from search.engine.whoosh import index, patches
 from search.engine.whoosh import segment_writer as whoosh_writer
 from search.models import Letter
 from tests.search_support import store_synthetic
@@ -110,11 +111,13 @@ def test_our_writer_patches_write_the_same_segment_as_whoosh(
 
     ours = build(tmp_path / "ours")
     with monkeypatch.context() as whoosh_own:
-        whoosh_own.setattr(whoosh_writing, "PostingPool", whoosh_writer._whoosh_posting_pool)
+        whoosh_own.setattr(whoosh_writing, "PostingPool", patches.ORIGINALS["PostingPool"])
         whoosh_own.setattr(
-            whoosh_writing.SegmentWriter, "_flush_segment", whoosh_writer._whoosh_flush_segment
+            whoosh_writing.SegmentWriter,
+            "_flush_segment",
+            patches.ORIGINALS["SegmentWriter._flush_segment"],
         )
-        whoosh_own.setattr(whoosh_fields.FieldType, "index", whoosh_writer._field_index)
+        whoosh_own.setattr(whoosh_fields.FieldType, "index", patches.ORIGINALS["FieldType.index"])
         theirs = build(tmp_path / "theirs")
     assert set(ours) == {".trm", ".pst"}
     assert ours == theirs
@@ -137,3 +140,47 @@ def test_segments_are_written_with_larger_posting_blocks(tmp_path):
         assert sizes == [whoosh_writer.POSTING_BLOCK, 100]
         everything = list(range(whoosh_writer.POSTING_BLOCK + 100))
         assert list(searcher.reader().postings("text", "knee").all_ids()) == everything
+
+
+def test_importing_the_engine_patches_nothing_and_install_patches_once():
+    import subprocess
+    import sys
+
+    script = """
+import whoosh.codec
+from whoosh import fields, writing
+from whoosh.filedb.structfile import BufferFile
+before = (BufferFile.__init__, writing.PostingPool, fields.FieldType.index,
+          whoosh.codec.default_codec)
+import search.engine.whoosh.index, search.engine.whoosh.segment_writer, search.engine.query
+from search.engine.whoosh import patches
+after = (BufferFile.__init__, writing.PostingPool, fields.FieldType.index,
+         whoosh.codec.default_codec)
+assert before == after, "importing an engine module patched Whoosh"
+assert not patches.is_installed()
+patches.install()
+once = (BufferFile.__init__, writing.PostingPool, fields.FieldType.index)
+patches.install()
+assert once == (BufferFile.__init__, writing.PostingPool, fields.FieldType.index)
+assert writing.PostingPool is patches.segment_writer.TermPool
+assert BufferFile.__init__ is not before[0]
+print("ok")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
+def test_django_installs_the_patches_at_startup():
+    from whoosh import writing as whoosh_writing
+
+    assert patches.is_installed()
+    assert whoosh_writing.PostingPool is whoosh_writer.TermPool
+
+
+def test_another_whoosh_version_is_refused(monkeypatch):
+    monkeypatch.setattr(patches, "installed_whoosh_version", lambda: "2.7.4")
+    with pytest.raises(patches.WhooshVersionError, match="2.7.5"):
+        patches.check_version()
