@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from search import indexing
-from search.engine.whoosh import index as our_index
+from search.engine.whoosh import schema as our_schema
 from search.indexing import documents_for_letters
 from search.models import Letter
 
@@ -36,12 +36,12 @@ class PeerDocument:
 
 
 def _split(value: str) -> list[str]:
-    return [v for v in (value or "").split(our_index.FACET_SEPARATOR) if v]
+    return [v for v in (value or "").split(our_schema.FACET_SEPARATOR) if v]
 
 
 def peer_document(doc: dict) -> PeerDocument:
     hit = doc["hit"]
-    facets = {name: _split(doc[name]) for name in our_index.FACET_FIELDS}
+    facets = {name: _split(doc[name]) for name in our_schema.FACET_FIELDS}
     return PeerDocument(
         item_id=doc["id"],
         letter_id=doc["letter_id"],

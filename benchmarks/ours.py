@@ -16,13 +16,15 @@ class OurEngine:
         self.cache_results = cache_results
 
     def search(self, query: BenchQuery) -> EngineAnswer:
-        from search.engine.whoosh import index
+        from search.backends import index_dir
+        from search.engine.errors import IndexUnavailable
+        from search.engine.whoosh.snapshot import snapshot
         from search.searching import SearchRequest, run_search
 
         if not self.cache_results:
             try:
-                index.snapshot().clear_caches()
-            except index.IndexUnavailable:
+                snapshot(index_dir()).clear_caches()
+            except IndexUnavailable:
                 pass
         result = run_search(SearchRequest.from_params(query.params()))
         return EngineAnswer(

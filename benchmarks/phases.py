@@ -29,10 +29,11 @@ def _say(message: str) -> None:
 
 def _index_size_mb() -> float:
     """The live generation only: a rebuild keeps the previous one for readers still on it."""
-    from search.engine.whoosh import index
+    from search.backends import index_dir
+    from search.engine.whoosh import storage
 
-    root = index.index_root()
-    generation = index.current_generation(root)
+    root = index_dir()
+    generation = storage.current_generation(root)
     return folder_size_mb(root / generation if generation else root)
 
 
@@ -67,9 +68,9 @@ def _children_peak_rss_mb() -> float:
 
 
 def _schema_version() -> int:
-    from search.engine.whoosh import index
+    from search.engine.whoosh import schema
 
-    return index.SCHEMA_VERSION
+    return schema.SCHEMA_VERSION
 
 
 def reindex() -> dict:
@@ -91,13 +92,15 @@ def reindex() -> dict:
 
 def add_letters(seed: int, start: int, count: int) -> dict:
     """Add `count` new letters to an existing corpus (a scratch copy of it)."""
-    from search.engine.whoosh import index
+    from search.backends import index_dir
+    from search.engine.errors import IndexUnavailable
+    from search.engine.whoosh import storage
     from search.models import Determination
 
     items_before = Determination.objects.count()
     try:
-        index.check_schema(index.open_or_create()[1])
-    except index.IndexUnavailable as exc:
+        storage.check_schema(storage.open_or_create(index_dir())[1])
+    except IndexUnavailable as exc:
         # The code's index schema moved on since the corpus was indexed: say so, not a crash.
         return {"error": str(exc), "letters": count, "items_before": items_before}
     stats = corpus.ingest_synthetic(seed=seed, start=start, max_letters=count, progress=_say)

@@ -184,9 +184,9 @@ class Runner:
 
 
 def current_schema_version() -> int:
-    from search.engine.whoosh import index
+    from search.engine.whoosh import schema
 
-    return index.SCHEMA_VERSION
+    return schema.SCHEMA_VERSION
 
 
 def available_peers(requested: list[str]) -> list[str]:

@@ -24,7 +24,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from search.engine.whoosh import index
+from search.backends import index_dir
+from search.engine.errors import IndexUnavailable
+from search.engine.whoosh import storage, writing
+from search.engine.whoosh.schema import join_facet_values, prepare_document
+from search.engine.whoosh.snapshot import snapshot
 from search.letters import domain
 from search.letters.categories import official_category
 from search.letters.specialties import official_specialty
@@ -182,7 +186,7 @@ def document_for_item(letter: dict, item: dict, citations: list[dict]) -> dict:
     return {
         "id": item_id(letter["public_id"], item["ordinal"]),
         "letter_id": letter["public_id"],
-        "case": index.join_facet_values(case_number_forms(letter["case_number"])),
+        "case": join_facet_values(case_number_forms(letter["case_number"])),
         "ordinal": item["ordinal"],
         "decision_day": _day(decision_date),
         "injury_day": _day(letter.get("date_of_injury")),
@@ -207,12 +211,12 @@ def document_for_item(letter: dict, item: dict, citations: list[dict]) -> dict:
             "case_outcome": case_outcome,
         },
         "outcome": item["outcome"],
-        "specialty": index.join_facet_values(specialties),
-        "source": index.join_facet_values(sources),
-        "guideline": index.join_facet_values(guidelines),
-        "section": index.join_facet_values(sections),
-        "page_cited": index.join_facet_values(pages),
-        "category": index.join_facet_values(categories),
+        "specialty": join_facet_values(specialties),
+        "source": join_facet_values(sources),
+        "guideline": join_facet_values(guidelines),
+        "section": join_facet_values(sections),
+        "page_cited": join_facet_values(pages),
+        "category": join_facet_values(categories),
         "year": str(decision_date.year) if decision_date else "",
         "priority": letter["priority"] or "",
         "case_outcome": case_outcome,
@@ -227,8 +231,8 @@ def _chunks(rows: list, size: int) -> Iterable[list]:
 
 def sync_pending(*, wait_seconds: float | None = None) -> int:
     """Index every letter flagged as pending, in one writer and one commit; returns the number of
-    items written. Waits up to `wait_seconds` for another writer (index.live_writer), then
-    raises index.IndexUnavailable with every letter still pending.
+    items written. Waits up to `wait_seconds` for another writer (writing.live_writer), then
+    raises IndexUnavailable with every letter still pending.
 
     The flagged letters are read in chunks of SYNC_CHUNK_LETTERS (each chunk in one read
     transaction, so a letter and its items agree) and all go into the same writer; large batches
@@ -246,10 +250,10 @@ def sync_pending(*, wait_seconds: float | None = None) -> int:
     if len(pending_ids) * 2 >= PARALLEL_SYNC_ITEMS:  # letters hold 2-3 items: worth counting
         pending_items = Determination.objects.filter(letter__index_pending=True).count()
         if pending_items >= PARALLEL_SYNC_ITEMS:
-            procs = index.BUILD_WRITER_OPTIONS.get("procs", 1)
+            procs = writing.BUILD_WRITER_OPTIONS.get("procs", 1)
     written = 0
     indexed: list[dict] = []  # what _clear_flags needs of each letter indexed
-    with index.live_writer(procs=procs, wait_seconds=wait_seconds) as writer:
+    with writing.live_writer(index_dir(), procs=procs, wait_seconds=wait_seconds) as writer:
         for chunk in _chunks(pending_ids, SYNC_CHUNK_LETTERS):
             with transaction.atomic():
                 rows = list(
@@ -259,7 +263,7 @@ def sync_pending(*, wait_seconds: float | None = None) -> int:
             for row in rows:
                 writer.delete_by_term("letter_id", row["public_id"])
             for document in documents:
-                writer.add_document(**index.prepare_document(document))
+                writer.add_document(**prepare_document(document))
             written += len(documents)
             indexed.extend(_version(row) for row in rows)
     _clear_flags(indexed)
@@ -288,7 +292,7 @@ def remove_letters(public_ids: Iterable[str]) -> int:
     public_ids = list(public_ids)
     if not public_ids:
         return 0
-    with index.live_writer() as writer:
+    with writing.live_writer(index_dir()) as writer:
         for public_id in public_ids:
             writer.delete_by_term("letter_id", public_id)
     return len(public_ids)
@@ -297,13 +301,13 @@ def remove_letters(public_ids: Iterable[str]) -> int:
 def _remove_orphans_if_counts_differ() -> int:
     """Drop documents of letters deleted from the database; only looks when totals disagree
     (the index's total is read from its table of contents, without opening it)."""
-    if index.live_document_count() in (None, Determination.objects.count()):
+    if storage.live_document_count(index_dir()) in (None, Determination.objects.count()):
         return 0
     try:
-        snap = index.snapshot()
-    except index.IndexUnavailable:
+        snap = snapshot(index_dir())
+    except IndexUnavailable:
         return 0
-    _, indexed_letters = index.live_ids(snap)
+    _, indexed_letters = snap.live_ids()
     known = set(Letter.objects.values_list("public_id", flat=True).iterator(chunk_size=10000))
     return remove_letters(sorted(indexed_letters - known))
 
@@ -324,13 +328,13 @@ def rebuild_index(progress=None) -> int:
         for chunk in _chunks(pks, REBUILD_CHUNK_LETTERS):
             rows = list(Letter.objects.filter(pk__in=chunk).values(*_LETTER_FIELDS))
             for document in documents_for_letters(rows):
-                writer.add_document(**index.prepare_document(document))
+                writer.add_document(**prepare_document(document))
                 counted += 1
             snapshot_rows.extend(_version(row) for row in rows)
             if progress:
                 progress(counted)
 
-    index.build_generation(fill)
+    writing.build_generation(index_dir(), fill)
     _clear_flags(snapshot_rows)
     # Re-index what changed during the build, then anything still flagged.
     Letter.objects.filter(updated_at__gte=started).update(index_pending=True)
@@ -386,12 +390,12 @@ def check_index() -> IndexReport:
         Letter.objects.filter(index_pending=True).values_list("public_id", flat=True)
     )
     try:
-        snap = index.snapshot()
-    except index.IndexUnavailable as exc:
+        snap = snapshot(index_dir())
+    except IndexUnavailable as exc:
         report.error = str(exc)
         report.missing_from_index = sorted(database_ids)
         return report
-    indexed_ids, _ = index.live_ids(snap)
+    indexed_ids, _ = snap.live_ids()
     report.index_items = len(indexed_ids)
     report.missing_from_index = sorted(database_ids - indexed_ids)
     report.missing_from_database = sorted(indexed_ids - database_ids)

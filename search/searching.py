@@ -50,10 +50,14 @@ from functools import reduce
 from urllib.parse import urlencode
 
 from django.conf import settings
+from whoosh import query as Q
 
+from search.backends import index_dir
+from search.engine.errors import IndexUnavailable
 from search.engine.query import ParsedQuery, key_terms_query, parse_user_query
-from search.engine.whoosh import index
-from search.engine.whoosh.index import Q
+from search.engine.whoosh.bits import BitsView, docnums_from_bits
+from search.engine.whoosh.schema import DAY_FIELDS
+from search.engine.whoosh.snapshot import snapshot
 from search.letters import domain
 from search.letters.categories import official_category_value
 from search.letters.specialties import official_specialty
@@ -492,10 +496,10 @@ def item_url(letter_id: str, ordinal: int) -> str:
 def facet_filter_query(name: str, values) -> object:
     """The Whoosh query for one facet's selection: any of its values (exact terms).
 
-    For a day-number field (index.DAY_FIELDS) `values` is (first day, last day or None), the
+    For a day-number field (DAY_FIELDS) `values` is (first day, last day or None), the
     ordinals of a date range, and the query is that NumericRange.
     """
-    if name in index.DAY_FIELDS:
+    if name in DAY_FIELDS:
         return Q.NumericRange(name, values[0], values[1])
     terms = [Q.Term(name, value) for value in values]
     return terms[0] if len(terms) == 1 else Q.Or(terms)
@@ -504,9 +508,9 @@ def facet_filter_query(name: str, values) -> object:
 def _filter_bits(snap, name: str, values) -> int:
     """The documents one facet's selection allows: a facet's values come from the snapshot's
     facet tables (already in memory); a date range is a query on its day field."""
-    if name in index.DAY_FIELDS:
-        return snap.docs_bits(facet_filter_query(name, values))[0]
-    return reduce(int.__or__, (snap.value_bits(name, value) for value in values), 0)
+    if name in DAY_FIELDS:
+        return snap.evaluator.docs_bits(facet_filter_query(name, values))[0]
+    return reduce(int.__or__, (snap.facets.value_bits(name, value) for value in values), 0)
 
 
 @dataclass
@@ -530,8 +534,8 @@ def run_search(
         request=search, page=search.page, per_page=per_page, notices=list(search.notices)
     )
     try:
-        snap = index.snapshot()
-    except index.IndexUnavailable as exc:
+        snap = snapshot(index_dir())
+    except IndexUnavailable as exc:
         result.notices.append(f"Search is unavailable: {exc}")
         return result
     parsed = parse_user_query(search.q)
@@ -571,7 +575,7 @@ def _known_filters(snap, search: SearchRequest, notices: list[str]) -> dict[str,
     """The selected facet values the index knows; unknown ones are ignored with a notice."""
     known: dict[str, tuple[str, ...]] = {}
     for name, values in search.filters.items():
-        column = snap.facet(name)
+        column = snap.facets.column(name)
         present = tuple(v for v in values if v in column.values or name in _FIXED_VALUES)
         for value in values:
             if value not in present:
@@ -603,7 +607,7 @@ def _aggregate(snap, parsed: ParsedQuery, filters, deadline: float) -> _Aggregat
         for name, bits in filter_bits.items():
             if name != facet.name:
                 others &= bits
-        column = snap.facet(facet.name)
+        column = snap.facets.column(facet.name)
         counts = []
         if others:
             for value, value_bits in zip(column.values, column.bits, strict=True):
@@ -611,8 +615,8 @@ def _aggregate(snap, parsed: ParsedQuery, filters, deadline: float) -> _Aggregat
                 if count:
                     counts.append((value, count))
         facets[facet.name] = counts
-    upheld = (final_bits & snap.value_bits("outcome", "upheld")).bit_count()
-    overturned = (final_bits & snap.value_bits("outcome", "overturned")).bit_count()
+    upheld = (final_bits & snap.facets.value_bits("outcome", "upheld")).bit_count()
+    overturned = (final_bits & snap.facets.value_bits("outcome", "overturned")).bit_count()
     return _Aggregate(
         final_bits=final_bits,
         total=final_bits.bit_count(),
@@ -628,7 +632,9 @@ def _query_bits(snap, parsed: ParsedQuery, deadline: float) -> tuple[int, bool]:
     bits, finished = 0, True
     for q in (parsed.match_query, parsed.case_query):
         if q is not None:
-            more, done = snap.cached(("bits", repr(q)), lambda q=q: snap.docs_bits(q, deadline))
+            more, done = snap.cached(
+                ("bits", repr(q)), lambda q=q: snap.evaluator.docs_bits(q, deadline)
+            )
             bits |= more
             finished = finished and done
     return bits, finished
@@ -698,7 +704,9 @@ def _ordered_page(
         if parsed.query is not None and len(scored) < wanted:
             remaining = max(0.05, deadline - time.monotonic())
             allowed = final_bits if final_bits != snap.live_bits else None
-            top, timed_out = snap.top_scored(parsed.query, allowed, wanted + len(pinned), remaining)
+            top, timed_out = snap.scorer.top_scored(
+                parsed.query, allowed, wanted + len(pinned), remaining
+            )
             pinned_set = set(pinned)
             scored.extend((d, s) for d, s in top if d not in pinned_set)
         return scored[start:wanted], timed_out
@@ -713,9 +721,9 @@ def _pinned_case_docs(snap, parsed: ParsedQuery, final_bits: int) -> list[int]:
     if parsed.case_query is None:
         return []
     bits, _ = snap.cached(
-        ("bits", repr(parsed.case_query)), lambda: snap.docs_bits(parsed.case_query)
+        ("bits", repr(parsed.case_query)), lambda: snap.evaluator.docs_bits(parsed.case_query)
     )
-    docnums = index.docnums_from_bits(bits & final_bits)
+    docnums = docnums_from_bits(bits & final_bits)
     typed = {number: position for position, number in enumerate(parsed.case_numbers)}
 
     def key(docnum: int):
@@ -729,16 +737,16 @@ def _pinned_case_docs(snap, parsed: ParsedQuery, final_bits: int) -> list[int]:
 
 def _by_date(snap, final_bits: int, sort: str, start: int, wanted: int, aggregate) -> list[int]:
     """Newest first for "newest" and for everything-with-no-words; oldest first for "oldest"."""
-    order = snap.newest_first()
+    order = snap.dates.newest_first()
     if sort == "oldest":
-        order = snap.oldest_first()
+        order = snap.dates.oldest_first()
     if aggregate.total * 20 < len(order):
         # A small match set: sort it directly rather than walking the whole order.
-        rank = snap.date_rank()
-        docnums = index.docnums_from_bits(final_bits)
+        rank = snap.dates.rank()
+        docnums = docnums_from_bits(final_bits)
         docnums.sort(key=rank.__getitem__, reverse=(sort == "oldest"))
         return docnums[start:wanted]
-    view = index.BitsView(final_bits, snap.size)
+    view = BitsView(final_bits, snap.size)
     out = []
     for docnum in order:
         if docnum in view:
@@ -805,8 +813,8 @@ def similar_to_item(public_id: str, ordinal: int, limit: int = 10) -> SimilarRes
     neither the item nor the rest of its letter is listed."""
     result = SimilarResult()
     try:
-        snap = index.snapshot()
-    except index.IndexUnavailable as exc:
+        snap = snapshot(index_dir())
+    except IndexUnavailable as exc:
         return SimilarResult(found=False, notices=[f"Search is unavailable: {exc}"])
     docnum = snap.document_number(id=f"{public_id}#{ordinal}")
     if docnum is None:
@@ -822,10 +830,10 @@ def similar_to_item(public_id: str, ordinal: int, limit: int = 10) -> SimilarRes
         return result
     own_letter = snap.cached(
         ("filter", "letter_id", public_id),
-        lambda: snap.docs_bits(Q.Term("letter_id", public_id))[0],
+        lambda: snap.evaluator.docs_bits(Q.Term("letter_id", public_id))[0],
     )
     allowed = snap.live_bits & ~own_letter
-    pool, timed_out = snap.top_scored(
+    pool, timed_out = snap.scorer.top_scored(
         q, allowed, SIMILAR_POOL, time_limit_seconds(), matched_only=True
     )
     if timed_out:
@@ -849,8 +857,8 @@ def similar_to_text(
         result.notices.append("Paste the text of a request or denial to find similar precedents.")
         return result
     try:
-        snap = index.snapshot()
-    except index.IndexUnavailable as exc:
+        snap = snapshot(index_dir())
+    except IndexUnavailable as exc:
         return SimilarResult(found=False, notices=[f"Search is unavailable: {exc}"])
     terms = [t for t, _ in snap.key_terms_from_text("text", text, SIMILAR_TERMS)]
     result.terms = terms
@@ -861,8 +869,8 @@ def similar_to_text(
     allowed = snap.live_bits
     for name, value in (("category", category), ("specialty", specialty)):
         if value:
-            allowed &= snap.value_bits(name, value)
-    pool, timed_out = snap.top_scored(
+            allowed &= snap.facets.value_bits(name, value)
+    pool, timed_out = snap.scorer.top_scored(
         q, allowed, max(SIMILAR_POOL, limit), time_limit_seconds(), matched_only=True
     )
     if timed_out:
@@ -879,9 +887,8 @@ COMMON_TERM_SHARE = 0.2
 
 
 def _common_terms(snap, terms: list[str]) -> frozenset:
-    reader = snap.searcher.reader()
     limit = COMMON_TERM_SHARE * max(1, snap.total)
-    return frozenset(t for t in terms if reader.doc_frequency("text", t) > limit)
+    return frozenset(t for t in terms if snap.doc_frequency("text", t) > limit)
 
 
 def _summarise(result: SimilarResult, pool: list[dict]) -> None:

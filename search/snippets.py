@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from bleach.sanitizer import Cleaner
 
-from search.engine.whoosh.index import analyze, stem
+from search.engine.whoosh.schema import analyze, stem
 
 PASSAGE_CHARS = 240
 MAX_PASSAGES = 2

@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from search import indexing
-from search.engine.whoosh import index
+from search.backends import index_dir
+from search.engine.whoosh import storage
 from search.indexing import check_index, rebuild_index, sync_pending
 from search.models import Determination, Letter
 from search.searching import SearchRequest, run_search
@@ -124,10 +125,10 @@ def test_rebuild_while_searching_keeps_answering():
     thread = threading.Thread(target=search_loop)
     thread.start()
     try:
-        before = index.current_generation()
+        before = storage.current_generation(index_dir())
         for _ in range(2):
             assert rebuild_index() == expected
-        assert index.current_generation() != before
+        assert storage.current_generation(index_dir()) != before
     finally:
         stop.set()
         thread.join()

@@ -96,10 +96,10 @@ def configure(path: Path, facets: tuple[str, ...] | None = None):
     settings.HAYSTACK_LIMIT_TO_REGISTERED_MODELS = False
     from haystack import connections
 
-    from search.engine.whoosh import index as our_index
+    from search.engine.whoosh import schema
 
     if facets is None:
-        facets = tuple(our_index.FACET_FIELDS)
+        facets = tuple(schema.FACET_FIELDS)
     item_index = _index_class(facets)()
     connections["default"].get_unified_index().build(indexes=[item_index])
     return item_index

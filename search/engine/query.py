@@ -26,7 +26,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from search.engine.whoosh.index import TEXT_ANALYZER, Q
+from whoosh import query as Q
+
+from search.engine.whoosh.schema import TEXT_ANALYZER
 
 MAX_QUERY_CHARS = 500
 # Different words, phrases and prefixes searched; a repeated one counts once.

@@ -5,7 +5,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from search.engine.whoosh.index import IndexUnavailable
+from search.engine.errors import IndexUnavailable
 from search.ingest import IngestReport, ingest_upload, sync_index
 
 # An upload waits this long for a bulk ingest's writer, well inside the server's request timeout

@@ -80,7 +80,7 @@ def highlight(text: str, terms: list[str]) -> SafeString:
         return mark_safe("")  # noqa: S308 - empty
     if not terms:
         return escape(text)
-    from search.engine.whoosh.index import stem
+    from search.engine.whoosh.schema import stem
     from search.snippets import highlight_stems
 
     stems, prefixes = highlight_stems(terms)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from whoosh import query as Q
 
 from search.engine.query import (
     MAX_CLAUSES,
@@ -14,7 +15,6 @@ from search.engine.query import (
     normalise_case_number,
     parse_user_query,
 )
-from search.engine.whoosh.index import Q
 from search.searching import SearchRequest, run_search
 from tests import search_support
 

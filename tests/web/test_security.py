@@ -143,7 +143,8 @@ def test_an_upload_while_another_writer_holds_the_index_keeps_the_letters_pendin
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from search.engine.whoosh import index
+    from search.backends import index_dir
+    from search.engine.whoosh import storage, writing
     from search.indexing import sync_pending
     from search.letters.synthetic import generate_letters
     from search.models import Letter
@@ -154,8 +155,8 @@ def test_an_upload_while_another_writer_holds_the_index_keeps_the_letters_pendin
     client.force_login(staff)
     text = next(iter(generate_letters(1, seed=3))).text
     upload = SimpleUploadedFile("synthetic.txt", text.encode(), content_type="text/plain")
-    index.open_or_create()
-    with index.live_writer():  # a bulk ingest's writer
+    storage.open_or_create(index_dir())
+    with writing.live_writer(index_dir()):  # a bulk ingest's writer
         response = client.post("/staff/upload/", {"files": [upload]})
     body = response.content.decode()
     assert response.status_code == 200

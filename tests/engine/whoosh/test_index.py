@@ -15,8 +15,16 @@ import tracemalloc
 import pytest
 from whoosh.filedb.structfile import BufferFile, StructFile
 
-from search.engine.whoosh import index
+from search.engine.errors import RebuildNeeded
+from search.engine.whoosh import bits as bitsets
+from search.engine.whoosh import schema, scoring, snapshot, storage, writing
 from search.searching import SearchRequest, run_search
+
+
+@pytest.fixture
+def root(settings):
+    """The test's own index folder (tests/conftest.py gives each test one)."""
+    return settings.SEARCH_INDEX_DIR
 
 
 def add_item(writer, n: int, text: str = "knee brace") -> None:
@@ -33,69 +41,68 @@ def add_item(writer, n: int, text: str = "knee brace") -> None:
     )
 
 
-def test_open_or_create_writes_a_pointer_and_a_schema_version(settings):
-    generation, ix = index.open_or_create()
-    assert index.current_generation() == generation
+def test_open_or_create_writes_a_pointer_and_a_schema_version(settings, root):
+    generation, ix = storage.open_or_create(root)
+    assert storage.current_generation(root) == generation
     assert (settings.SEARCH_INDEX_DIR / generation).is_dir()
-    assert index.schema_version_of(ix) == index.SCHEMA_VERSION
-    assert index.open_or_create()[0] == generation
+    assert storage.schema_version_of(ix) == schema.SCHEMA_VERSION
+    assert storage.open_or_create(root)[0] == generation
 
 
-def test_schema_mismatch_means_rebuild_needed_not_a_crash(monkeypatch):
-    monkeypatch.setattr(index, "SCHEMA_VERSION", 0)
-    index.open_or_create()
+def test_schema_mismatch_means_rebuild_needed_not_a_crash(monkeypatch, root):
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 0)
+    storage.open_or_create(root)
     monkeypatch.undo()
-    with pytest.raises(index.RebuildNeeded, match="rebuild_index"):
-        index.snapshot()
+    with pytest.raises(RebuildNeeded, match="rebuild_index"):
+        snapshot.snapshot(root)
     result = run_search(SearchRequest.from_params({"q": ["knee"]}))
     assert result.total == 0
     assert "rebuild_index" in result.notice
 
 
-def test_a_stale_generation_is_not_reopened_per_search_and_a_rebuild_clears_it(monkeypatch):
-    monkeypatch.setattr(index, "SCHEMA_VERSION", 0)
-    index.open_or_create()
+def test_a_stale_generation_is_not_reopened_per_search_and_a_rebuild_clears_it(monkeypatch, root):
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", 0)
+    storage.open_or_create(root)
     monkeypatch.undo()
     opened = []
-    real_open = index._open_snapshot
-    monkeypatch.setattr(index, "_open_snapshot", lambda: opened.append(1) or real_open())
+    real_open = snapshot._open_snapshot
+    monkeypatch.setattr(snapshot, "_open_snapshot", lambda r: opened.append(1) or real_open(r))
     for _ in range(3):
-        with pytest.raises(index.RebuildNeeded):
-            index.snapshot()
+        with pytest.raises(RebuildNeeded):
+            snapshot.snapshot(root)
     assert len(opened) == 1
-    index.build_generation(lambda writer: add_item(writer, 1))
-    assert index.snapshot().total == 1
+    writing.build_generation(root, lambda writer: add_item(writer, 1))
+    assert snapshot.snapshot(root).total == 1
     assert len(opened) == 2
 
 
-def test_snapshot_is_cached_and_refreshed_when_the_index_changes():
-    with index.live_writer() as writer:
+def test_snapshot_is_cached_and_refreshed_when_the_index_changes(root):
+    with writing.live_writer(root) as writer:
         add_item(writer, 1)
-    first = index.snapshot()
+    first = snapshot.snapshot(root)
     assert first.total == 1
-    assert index.snapshot() is first
-    with index.live_writer() as writer:
+    assert snapshot.snapshot(root) is first
+    with writing.live_writer(root) as writer:
         add_item(writer, 2)
-    second = index.snapshot()
+    second = snapshot.snapshot(root)
     assert second is not first and second.total == 2
 
 
-def test_snapshots_are_kept_per_index_folder(settings, tmp_path):
-    with index.live_writer() as writer:
+def test_snapshots_are_kept_per_index_folder(tmp_path, root):
+    with writing.live_writer(root) as writer:
         add_item(writer, 1)
-    assert index.snapshot().total == 1
-    settings.SEARCH_INDEX_DIR = tmp_path / "other"
-    assert index.snapshot().total == 0
+    assert snapshot.snapshot(root).total == 1
+    assert snapshot.snapshot(tmp_path / "other").total == 0
 
 
-def test_a_second_writer_waits_for_the_first():
-    index.open_or_create()
+def test_a_second_writer_waits_for_the_first(root):
+    storage.open_or_create(root)
     holding = threading.Event()
     errors: list[BaseException] = []
 
     def first_writer():
         try:
-            with index.live_writer() as writer:
+            with writing.live_writer(root) as writer:
                 add_item(writer, 1)
                 holding.set()
                 time.sleep(0.5)
@@ -105,16 +112,16 @@ def test_a_second_writer_waits_for_the_first():
     thread = threading.Thread(target=first_writer)
     thread.start()
     holding.wait(5)
-    with index.live_writer() as writer:
+    with writing.live_writer(root) as writer:
         add_item(writer, 2)
     thread.join()
     assert not errors
-    assert index.snapshot().total == 2
+    assert snapshot.snapshot(root).total == 2
 
 
-def test_opening_is_retried_when_files_vanish_mid_commit(monkeypatch):
-    index.open_or_create()
-    real_open = index.index.open_dir
+def test_opening_is_retried_when_files_vanish_mid_commit(monkeypatch, root):
+    storage.open_or_create(root)
+    real_open = storage.index.open_dir
     failures = {"left": 2}
 
     def flaky(*args, **kwargs):
@@ -123,18 +130,18 @@ def test_opening_is_retried_when_files_vanish_mid_commit(monkeypatch):
             raise FileNotFoundError("segment replaced")
         return real_open(*args, **kwargs)
 
-    monkeypatch.setattr(index.index, "open_dir", flaky)
-    index.forget_snapshots()
-    assert index.snapshot().total == 0
+    monkeypatch.setattr(storage.index, "open_dir", flaky)
+    snapshot.forget_snapshots()
+    assert snapshot.snapshot(root).total == 0
     assert failures["left"] == 0
 
 
-def test_build_generation_switches_and_cleans_up_old_ones(settings):
+def test_build_generation_switches_and_cleans_up_old_ones(settings, root):
     names = []
     for n in range(4):
-        names.append(index.build_generation(lambda writer, n=n: add_item(writer, n)))
-        assert index.current_generation() == names[-1]
-        assert index.snapshot().total == 1
+        names.append(writing.build_generation(root, lambda writer, n=n: add_item(writer, n)))
+        assert storage.current_generation(root) == names[-1]
+        assert snapshot.snapshot(root).total == 1
     remaining = {p.name for p in settings.SEARCH_INDEX_DIR.glob("g-*")}
     # The live generation and the one before it (readers elsewhere may hold it open).
     assert remaining == {names[-1], names[-2]}
@@ -171,33 +178,34 @@ def test_files_inside_a_mapped_segment_read_as_whooshs_own_buffer_files():
     ours.close()
 
 
-def test_opening_a_compound_segment_does_not_copy_it():
+def test_opening_a_compound_segment_does_not_copy_it(root):
     words = [f"word{n}" for n in range(400)]
-    index.build_generation(
+    writing.build_generation(
+        root,
         lambda writer: [
             add_item(writer, n, " ".join(words[(n * 7 + k) % 400] for k in range(60)))
             for n in range(300)
-        ]
+        ],
     )
-    _, ix = index.open_or_create()
+    _, ix = storage.open_or_create(root)
     segment = max(ix._segments(), key=lambda s: s.doc_count_all())
     assert segment.is_compound()
-    storage = segment.open_compound_file(ix.storage)
-    names = storage.list()
-    size = sum(storage.file_length(name) for name in names)
+    compound = segment.open_compound_file(ix.storage)
+    names = compound.list()
+    size = sum(compound.file_length(name) for name in names)
     assert size > 100_000
     tracemalloc.start()
     try:
-        files = [storage.open_file(name) for name in names]
+        files = [compound.open_file(name) for name in names]
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert peak < size / 10  # Whoosh's BufferFile copied every file whole
     postings = next(f for f, name in zip(files, names, strict=True) if name.endswith(".pst"))
-    assert postings.read(4) == storage._source[storage.range(postings._name)[0] :][:4]
+    assert postings.read(4) == compound._source[compound.range(postings._name)[0] :][:4]
     for f in files:
         f.close()
-    assert index.snapshot().total == 300
+    assert snapshot.snapshot(root).total == 300
 
 
 @pytest.mark.parametrize(
@@ -215,19 +223,19 @@ def test_best_documents_are_nlargest_over_every_allowed_document(ties, allowed_s
         d
         for d in range(size)
         if rng.random() < allowed_share
-        and not (skip_sampled and d % index.BEST_SAMPLE_STRIDE == 0)  # nothing in the sample
+        and not (skip_sampled and d % scoring.BEST_SAMPLE_STRIDE == 0)  # nothing in the sample
     ]
-    bits, _ = index.bits_from_docnums(iter(allowed), size)
+    bits, _ = bitsets.bits_from_docnums(iter(allowed), size)
     for limit in (1, 20, 60):
         expected = heapq.nlargest(limit, allowed, key=scores.__getitem__)
-        assert index._best_documents(scores, bits, limit) == expected
+        assert scoring.best_documents(scores, bits, limit) == expected
     zeros = [0.0] * size  # the floor is 0: every allowed document is kept, in order
-    assert index._best_documents(zeros, bits, 20) == allowed[:20]
+    assert scoring.best_documents(zeros, bits, 20) == allowed[:20]
 
 
 def test_bits_round_trip():
     docnums = [0, 1, 7, 8, 9, 100, 1023]
-    bits, finished = index.bits_from_docnums(iter(docnums), 1024)
-    assert finished and index.docnums_from_bits(bits) == docnums
-    view = index.BitsView(bits, 1024)
+    bits, finished = bitsets.bits_from_docnums(iter(docnums), 1024)
+    assert finished and bitsets.docnums_from_bits(bits) == docnums
+    view = bitsets.BitsView(bits, 1024)
     assert len(view) == len(docnums) and 100 in view and 99 not in view and 5000 not in view

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import pytest
 from django.test import override_settings
+from whoosh import query as Q
 
 from search import indexing
 from search.engine.query import key_terms_query, parse_user_query
-from search.engine.whoosh import index
+from search.engine.whoosh import schema
+from search.engine.whoosh.bits import docnums_from_bits
+from search.engine.whoosh.snapshot import snapshot
 from search.indexing import sync_pending
 from search.ingest import store_letter
 from search.letters.parser import parse_letter
@@ -44,7 +47,7 @@ def ranking_corpus(django_db_setup, django_db_blocker, tmp_path_factory):
             for synthetic in batch:
                 store_letter(parse_letter(synthetic.text), synthetic.text)
             sync_pending()
-        assert len(index.snapshot().searcher.reader().leaf_readers()) >= 2
+        assert len(snapshot(index_dir).searcher.reader().leaf_readers()) >= 2
     yield index_dir
     with django_db_blocker.unblock():
         Letter.objects.all().delete()
@@ -53,22 +56,22 @@ def ranking_corpus(django_db_setup, django_db_blocker, tmp_path_factory):
 @pytest.fixture
 def synthetic_index(ranking_corpus, settings):
     settings.SEARCH_INDEX_DIR = ranking_corpus
-    return index.snapshot()
+    return snapshot(ranking_corpus)
 
 
 def _whoosh_ranking(snap, q, allowed, limit):
     import time
 
-    return snap._top_scored_by_whoosh(q, allowed, limit, time.monotonic() + 30, True)
+    return snap.scorer.top_scored_by_whoosh(q, allowed, limit, time.monotonic() + 30, True)
 
 
 @pytest.mark.parametrize("text", QUERIES)
 def test_our_scores_equal_whooshs_for_every_match(synthetic_index, text):
     snap = synthetic_index
     parsed = parse_user_query(text)
-    matches, finished = snap.docs_bits(parsed.match_query)
+    matches, finished = snap.evaluator.docs_bits(parsed.match_query)
     assert finished and matches, text
-    ours, timed_out = snap.top_scored(parsed.query, matches, 10_000, 30, matched_only=True)
+    ours, timed_out = snap.scorer.top_scored(parsed.query, matches, 10_000, 30, matched_only=True)
     theirs, _ = _whoosh_ranking(snap, parsed.query, matches, 10_000)
     assert not timed_out
     assert len(ours) == len(theirs) > 0
@@ -84,12 +87,12 @@ def test_our_scores_equal_whooshs_for_every_match(synthetic_index, text):
 def test_filtered_candidates_and_unscored_matches(synthetic_index):
     snap = synthetic_index
     parsed = parse_user_query("therapy")
-    matches, _ = snap.docs_bits(parsed.match_query)
-    upheld = matches & snap.value_bits("outcome", "upheld")
-    hits, _ = snap.top_scored(parsed.query, upheld, 5, 30)
+    matches, _ = snap.evaluator.docs_bits(parsed.match_query)
+    upheld = matches & snap.facets.value_bits("outcome", "upheld")
+    hits, _ = snap.scorer.top_scored(parsed.query, upheld, 5, 30)
     assert hits and all(upheld >> docnum & 1 for docnum, _ in hits)
     # A query whose words do not score (only a negation) still lists its matches, unscored.
-    hits, _ = snap.top_scored(index.Q.Not(index.Q.Term("text", "therapi")), None, 3, 30)
+    hits, _ = snap.scorer.top_scored(Q.Not(Q.Term("text", "therapi")), None, 3, 30)
     assert len(hits) == 3 and all(score == 0.0 for _, score in hits)
     assert [d for d, _ in hits] == sorted(d for d, _ in hits)
 
@@ -97,7 +100,7 @@ def test_filtered_candidates_and_unscored_matches(synthetic_index):
 def test_key_terms_query_for_similar_items(synthetic_index):
     snap = synthetic_index
     q = key_terms_query(["knee", "arthroscopi", "physic", "therapi", "pain"])
-    ours, _ = snap.top_scored(q, None, 20, 30, matched_only=True)
+    ours, _ = snap.scorer.top_scored(q, None, 20, 30, matched_only=True)
     theirs, _ = _whoosh_ranking(snap, q, None, 20)
     assert [round(s, 4) for _, s in ours] == [round(s, 4) for _, s in theirs]
     assert all(score > 0 for _, score in ours)
@@ -116,15 +119,15 @@ def _holds(tokens: list[str], words: list[str]) -> bool:
 def test_phrases_match_the_items_whose_words_stand_together(synthetic_index, phrase):
     snap = synthetic_index
     field, _, text = phrase.strip('"').rpartition(":")
-    words = index.analyze(text)
+    words = schema.analyze(text)
     # The phrase query itself: the parser would add abbreviations ("physical therapy" ~ PT).
-    bits, _ = snap.docs_bits(index.Q.Phrase(field or "text", words))
-    found = {snap.stored(d)["id"] for d in index.docnums_from_bits(bits)}
+    bits, _ = snap.evaluator.docs_bits(Q.Phrase(field or "text", words))
+    found = {snap.stored(d)["id"] for d in docnums_from_bits(bits)}
     expected = set()
     rows = list(Letter.objects.values(*indexing._LETTER_FIELDS))
     for document in indexing.documents_for_letters(rows):
-        in_field = field and set(words) <= set(index.analyze(document[field]))
-        if _holds(index.text_tokens(document["text"]), words) and (not field or in_field):
+        in_field = field and set(words) <= set(schema.analyze(document[field]))
+        if _holds(schema.text_tokens(document["text"]), words) and (not field or in_field):
             expected.add(document["id"])
     assert found == expected
     if phrase != '"therapy physical"':

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from search import indexing
-from search.engine.whoosh import index, patches
+from search.engine.whoosh import patches, schema
 from search.engine.whoosh import segment_writer as whoosh_writer
 from search.models import Letter
 from tests.search_support import store_synthetic
@@ -89,11 +89,11 @@ def test_our_writer_patches_write_the_same_segment_as_whoosh(
 
     store_synthetic(60)
     rows = list(Letter.objects.order_by("id").values(*indexing._LETTER_FIELDS))
-    documents = [index.prepare_document(d) for d in indexing.documents_for_letters(rows)]
+    documents = [schema.prepare_document(d) for d in indexing.documents_for_letters(rows)]
 
     def build(folder):
         folder.mkdir()
-        ix = whoosh_index.create_in(str(folder), index.build_schema())
+        ix = whoosh_index.create_in(str(folder), schema.build_schema())
         if merged:  # two segments, one letter deleted, merged into one (postings renumbered)
             for part in (documents[:70], documents[70:]):
                 with ix.writer(compound=False) as writer:
@@ -152,7 +152,7 @@ from whoosh import fields, writing
 from whoosh.filedb.structfile import BufferFile
 before = (BufferFile.__init__, writing.PostingPool, fields.FieldType.index,
           whoosh.codec.default_codec)
-import search.engine.whoosh.index, search.engine.whoosh.segment_writer, search.engine.query
+import search.engine.whoosh.snapshot, search.engine.whoosh.writing, search.engine.query
 from search.engine.whoosh import patches
 after = (BufferFile.__init__, writing.PostingPool, fields.FieldType.index,
          whoosh.codec.default_codec)
