@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from search import indexing
+from search.engine.facets import FACET_NAMES
 from search.engine.whoosh import schema as our_schema
 from search.indexing import documents_for_letters
 from search.models import Letter
@@ -41,7 +42,7 @@ def _split(value: str) -> list[str]:
 
 def peer_document(doc: dict) -> PeerDocument:
     hit = doc["hit"]
-    facets = {name: _split(doc[name]) for name in our_schema.FACET_FIELDS}
+    facets = {name: _split(doc[name]) for name in FACET_NAMES}
     return PeerDocument(
         item_id=doc["id"],
         letter_id=doc["letter_id"],

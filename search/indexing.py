@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from search.backends import index_dir
 from search.engine.errors import IndexUnavailable
+from search.engine.facets import FACET_NAMES
 from search.engine.whoosh import storage, writing
 from search.engine.whoosh.schema import join_facet_values, prepare_document
 from search.engine.whoosh.snapshot import snapshot
@@ -183,6 +184,22 @@ def document_for_item(letter: dict, item: dict, citations: list[dict]) -> dict:
     )
     case_outcome = letter.get("case_outcome") or domain.case_outcome([item["outcome"]])
     timeliness = Timeliness.of_letter(letter)
+    # One entry per facet of the registry (search.engine.facets), by name.
+    facets = {
+        "outcome": [item["outcome"]],
+        "specialty": specialties,
+        "source": sources,
+        "guideline": guidelines,
+        "section": sections,
+        "page_cited": pages,
+        "category": categories,
+        "year": [str(decision_date.year)] if decision_date else [],
+        "priority": [letter["priority"] or ""],
+        "case_outcome": [case_outcome],
+        **{name: [bucket] for name, bucket in timeliness.buckets().items()},
+    }
+    if set(facets) != set(FACET_NAMES):
+        raise ValueError(f"facets out of step with the registry: {sorted(facets)}")
     return {
         "id": item_id(letter["public_id"], item["ordinal"]),
         "letter_id": letter["public_id"],
@@ -210,17 +227,7 @@ def document_for_item(letter: dict, item: dict, citations: list[dict]) -> dict:
             "subcategory": item["treatment_subcategory"],
             "case_outcome": case_outcome,
         },
-        "outcome": item["outcome"],
-        "specialty": join_facet_values(specialties),
-        "source": join_facet_values(sources),
-        "guideline": join_facet_values(guidelines),
-        "section": join_facet_values(sections),
-        "page_cited": join_facet_values(pages),
-        "category": join_facet_values(categories),
-        "year": str(decision_date.year) if decision_date else "",
-        "priority": letter["priority"] or "",
-        "case_outcome": case_outcome,
-        **timeliness.buckets(),
+        **{name: join_facet_values(values) for name, values in facets.items()},
     }
 
 

@@ -4,10 +4,9 @@ Public interface (templates and the API rely on these names):
 
 SearchRequest (from `SearchRequest.from_params(request.GET)`):
     q: str                       the user's text ("" matches every item)
-    outcome, specialty, source, guideline, section, page_cited, category, year, priority,
-    case_outcome, days_to_decision, days_assigned_to_decision, days_denial_to_application:
-                                 tuple[str, ...] of selected facet values (OR within a facet,
-                                 AND across facets)
+    selections: {facet name: tuple[str, ...]} of selected facet values (OR within a facet,
+                                 AND across facets), one facet per search.engine.facets.FACETS;
+                                 also `request.<facet name>`
     decided_from, decided_to, injured_from, injured_to, received_from, received_to:
                                  date | None (inclusive; a set bound drops letters that do not
                                  state that date)
@@ -44,6 +43,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import reduce
@@ -53,65 +53,24 @@ from django.conf import settings
 from whoosh import query as Q
 
 from search.backends import index_dir
+from search.engine import facets as facet_registry
 from search.engine.errors import IndexUnavailable
 from search.engine.query import ParsedQuery, key_terms_query, parse_user_query
 from search.engine.whoosh.bits import BitsView, docnums_from_bits
 from search.engine.whoosh.schema import DAY_FIELDS
 from search.engine.whoosh.snapshot import snapshot
-from search.letters import domain
-from search.letters.categories import official_category_value
-from search.letters.specialties import official_specialty
-from search.letters.timeliness import BUCKET_LABELS, BUCKET_VALUES
 from search.snippets import make_snippet
 
 PER_PAGE = 20
 MAX_PAGE = 10_000
 SORTS = ("relevance", "newest", "oldest")
 DEFAULT_SORT = "relevance"
-MAX_VALUES_PER_FACET = 50
-MAX_PARAM_CHARS = 300
-OUTCOME_LABELS = {"upheld": "Upheld", "overturned": "Overturned"}
-PRIORITIES = ("Standard", "Expedited")
+# The facet registry: each facet is declared once, in search.engine.facets.
+FACETS = facet_registry.FACETS
+FACET_NAMES = facet_registry.FACET_NAMES
 
 
-@dataclass(frozen=True)
-class Facet:
-    name: str  # request parameter and index field
-    label: str
-    more: bool = False  # shown under the folded "More filters"
-
-
-FACETS = [
-    Facet("outcome", "Outcome"),
-    Facet("category", "Treatment category"),
-    Facet("specialty", "Reviewer specialty"),
-    Facet("source", "Guideline source"),
-    Facet("guideline", "Guideline"),
-    Facet("section", "Section or topic"),
-    Facet("page_cited", "Page cited"),
-    Facet("year", "Decision year"),
-    Facet("priority", "Priority"),
-    Facet("case_outcome", "Case outcome", more=True),
-    Facet("days_to_decision", "Days from application received to decision", more=True),
-    Facet("days_assigned_to_decision", "Days from assignment to decision", more=True),
-    Facet("days_denial_to_application", "Days from UR denial to application", more=True),
-]
-FACET_NAMES = tuple(f.name for f in FACETS)
-BUCKET_FACETS = ("days_to_decision", "days_assigned_to_decision", "days_denial_to_application")
-
-
-@dataclass(frozen=True)
-class DateRange:
-    prefix: str  # the parameters are <prefix>_from and <prefix>_to
-    field: str  # the day-number index field
-    label: str
-
-
-DATE_RANGES = [
-    DateRange("decided", "decision_day", "Decision date"),
-    DateRange("injured", "injury_day", "Date of injury"),
-    DateRange("received", "received_day", "Application received"),
-]
+DATE_RANGES = facet_registry.DATE_RANGES
 DATE_PARAMS = tuple(f"{r.prefix}_{end}" for r in DATE_RANGES for end in ("from", "to"))
 
 
@@ -192,19 +151,9 @@ def _clean_value(value: str) -> str:
 @dataclass(frozen=True)
 class SearchRequest:
     q: str = ""
-    outcome: tuple[str, ...] = ()
-    specialty: tuple[str, ...] = ()
-    source: tuple[str, ...] = ()
-    guideline: tuple[str, ...] = ()
-    section: tuple[str, ...] = ()
-    page_cited: tuple[str, ...] = ()
-    category: tuple[str, ...] = ()
-    year: tuple[str, ...] = ()
-    priority: tuple[str, ...] = ()
-    case_outcome: tuple[str, ...] = ()
-    days_to_decision: tuple[str, ...] = ()
-    days_assigned_to_decision: tuple[str, ...] = ()
-    days_denial_to_application: tuple[str, ...] = ()
+    # Facet name (search.engine.facets) -> the selected values, sorted; also readable as an
+    # attribute (`request.specialty`).
+    selections: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     decided_from: date | None = None
     decided_to: date | None = None
     injured_from: date | None = None
@@ -254,12 +203,19 @@ class SearchRequest:
             except ValueError:
                 notices.append(f'"{page_values[0][:20]}" is not a page number: showing page 1.')
                 page = 1
-        return cls(q=q, sort=sort, page=page, notices=tuple(notices), **facets, **dates)
+        selections = {name: values for name, values in facets.items() if values}
+        return cls(q=q, selections=selections, sort=sort, page=page, notices=tuple(notices),
+                   **dates)
+
+    def __getattr__(self, name: str):
+        if name in FACET_NAMES:
+            return self.selections.get(name, ())
+        raise AttributeError(name)
 
     # -- reading
 
     def selected(self, name: str) -> tuple[str, ...]:
-        return getattr(self, name) if name in FACET_NAMES else ()
+        return self.selections.get(name, ())
 
     def is_selected(self, name: str, value: str) -> bool:
         return value in self.selected(name)
@@ -292,7 +248,10 @@ class SearchRequest:
             start, end = getattr(self, f"{r.prefix}_from"), getattr(self, f"{r.prefix}_to")
             if start or end:
                 # Day 0 means "not stated": an open start still begins at day 1.
-                out[r.field] = (start.toordinal() if start else 1, end.toordinal() if end else None)
+                out[DAY_FIELDS[r.field]] = (
+                    start.toordinal() if start else 1,
+                    end.toordinal() if end else None,
+                )
         return out
 
     # -- writing URLs (stable order: the same state always gives the same URL)
@@ -321,7 +280,9 @@ class SearchRequest:
             return self.querystring()
         values = set(self.selected(name))
         values.symmetric_difference_update({value})
-        return replace(self, page=1, **{name: tuple(sorted(values))}).querystring()
+        selections = {**self.selections, name: tuple(sorted(values))}
+        selections = {n: v for n, v in selections.items() if v}
+        return replace(self, page=1, selections=selections).querystring()
 
     def with_page(self, page: int) -> str:
         return replace(self, page=max(1, int(page))).querystring()
@@ -330,8 +291,9 @@ class SearchRequest:
         return replace(self, sort=sort if sort in SORTS else DEFAULT_SORT, page=1).querystring()
 
     def without_filters(self) -> str:
-        cleared = {name: () for name in FACET_NAMES} | dict.fromkeys(DATE_PARAMS)
-        return replace(self, page=1, **cleared).querystring()
+        return replace(
+            self, page=1, selections={}, **dict.fromkeys(DATE_PARAMS)
+        ).querystring()
 
     def without_range(self, prefix: str) -> str:
         """The querystring with one date range (both ends) removed, page reset."""
@@ -364,42 +326,13 @@ def _read_dates(params, notices: list[str]) -> dict[str, date | None]:
 
 
 def _facet_label(name: str) -> str:
-    return next((f.label for f in FACETS if f.name == name), name)
+    facet = facet_registry.FACETS_BY_NAME.get(name)
+    return facet.label if facet else name
 
 
 def _accept_value(name: str, value: str) -> str | None:
     """The canonical form of a facet value, or None when it can never be valid."""
-    if len(value) > MAX_PARAM_CHARS:
-        return None
-    if name == "outcome":
-        value = value.lower()
-        return value if value in OUTCOME_LABELS else None
-    if name == "year":
-        return value if value.isdigit() and len(value) == 4 else None
-    if name == "priority":
-        return next((p for p in PRIORITIES if p.lower() == value.lower()), None)
-    if name == "case_outcome":
-        return _CASE_OUTCOME_FORMS.get(" ".join(value.lower().replace("_", " ").split()))
-    if name in BUCKET_FACETS:
-        return value if value in BUCKET_VALUES else None
-    if name == "specialty":
-        return official_specialty(value)
-    if name == "category":
-        return official_category_value(value) or value
-    return value
-
-
-# The state's search says Uphold / Overturn / Partial Overturn; letters say Upheld / Overturned.
-_CASE_OUTCOME_FORMS = {
-    "upheld": domain.CASE_UPHELD,
-    "uphold": domain.CASE_UPHELD,
-    "overturned": domain.CASE_OVERTURNED,
-    "overturn": domain.CASE_OVERTURNED,
-    "partial overturn": domain.CASE_PARTIAL,
-    "partial-overturn": domain.CASE_PARTIAL,
-    "partially overturned": domain.CASE_PARTIAL,
-    "partial": domain.CASE_PARTIAL,
-}
+    return facet_registry.FACETS_BY_NAME[name].accept(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -496,10 +429,10 @@ def item_url(letter_id: str, ordinal: int) -> str:
 def facet_filter_query(name: str, values) -> object:
     """The Whoosh query for one facet's selection: any of its values (exact terms).
 
-    For a day-number field (DAY_FIELDS) `values` is (first day, last day or None), the
+    For a day-number field (DAY_FIELDS values) `values` is (first day, last day or None), the
     ordinals of a date range, and the query is that NumericRange.
     """
-    if name in DAY_FIELDS:
+    if name in DAY_FIELDS.values():
         return Q.NumericRange(name, values[0], values[1])
     terms = [Q.Term(name, value) for value in values]
     return terms[0] if len(terms) == 1 else Q.Or(terms)
@@ -508,7 +441,7 @@ def facet_filter_query(name: str, values) -> object:
 def _filter_bits(snap, name: str, values) -> int:
     """The documents one facet's selection allows: a facet's values come from the snapshot's
     facet tables (already in memory); a date range is a query on its day field."""
-    if name in DAY_FIELDS:
+    if name in DAY_FIELDS.values():
         return snap.evaluator.docs_bits(facet_filter_query(name, values))[0]
     return reduce(int.__or__, (snap.facets.value_bits(name, value) for value in values), 0)
 
@@ -576,7 +509,8 @@ def _known_filters(snap, search: SearchRequest, notices: list[str]) -> dict[str,
     known: dict[str, tuple[str, ...]] = {}
     for name, values in search.filters.items():
         column = snap.facets.column(name)
-        present = tuple(v for v in values if v in column.values or name in _FIXED_VALUES)
+        fixed = facet_registry.FACETS_BY_NAME[name].fixed
+        present = tuple(v for v in values if v in column.values or fixed)
         for value in values:
             if value not in present:
                 notices.append(
@@ -647,45 +581,29 @@ def _facet_values(counts, filters, search: SearchRequest) -> dict[str, list[Face
         pairs = dict(counts.get(facet.name, []))
         for value in selected:
             pairs.setdefault(value, 0)
-        if facet.name in _FIXED_VALUES:
-            ordered = [(v, pairs.get(v, 0)) for v in _FIXED_VALUES[facet.name]]
-        elif facet.name == "year":
+        if facet.fixed:
+            ordered = [(v, pairs.get(v, 0)) for v in facet.values]
+        elif facet.listing == facet_registry.NEWEST_FIRST:
             ordered = sorted(pairs.items(), key=lambda p: p[0], reverse=True)
-        elif facet.name == "priority":
-            ordered = sorted(pairs.items(), key=lambda p: (p[0] not in PRIORITIES, p[0]))
+        elif facet.listing == facet_registry.KNOWN_FIRST:
+            ordered = sorted(pairs.items(), key=lambda p, f=facet: (p[0] not in f.values, p[0]))
         else:
             ordered = sorted(pairs.items(), key=lambda p: (-p[1], p[0].lower()))
-            if len(ordered) > MAX_VALUES_PER_FACET:
-                kept = ordered[:MAX_VALUES_PER_FACET]
-                kept += [p for p in ordered[MAX_VALUES_PER_FACET:] if p[0] in selected]
+            if len(ordered) > facet_registry.MAX_LISTED:
+                kept = ordered[: facet_registry.MAX_LISTED]
+                kept += [p for p in ordered[facet_registry.MAX_LISTED :] if p[0] in selected]
                 ordered = kept
         out[facet.name] = [
             FacetValue(
                 value=value,
-                label=_value_label(facet.name, value),
+                label=facet.label_of(value),
                 count=count,
                 selected=value in selected,
             )
             for value, count in ordered
-            if count or value in selected or facet.name in _FIXED_VALUES
+            if count or value in selected or facet.fixed
         ]
     return out
-
-
-# Facets that always list all their values, in this order, zero counts included.
-_FIXED_VALUES = {
-    "outcome": tuple(OUTCOME_LABELS),
-    "case_outcome": domain.CASE_OUTCOMES,
-    **dict.fromkeys(BUCKET_FACETS, BUCKET_VALUES),
-}
-
-
-def _value_label(name: str, value: str) -> str:
-    if name == "outcome":
-        return OUTCOME_LABELS.get(value, value)
-    if name in BUCKET_FACETS:
-        return BUCKET_LABELS.get(value, value)
-    return value
 
 
 def _ordered_page(

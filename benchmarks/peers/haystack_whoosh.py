@@ -96,10 +96,10 @@ def configure(path: Path, facets: tuple[str, ...] | None = None):
     settings.HAYSTACK_LIMIT_TO_REGISTERED_MODELS = False
     from haystack import connections
 
-    from search.engine.whoosh import schema
+    from search.engine.facets import FACET_NAMES
 
     if facets is None:
-        facets = tuple(schema.FACET_FIELDS)
+        facets = FACET_NAMES
     item_index = _index_class(facets)()
     connections["default"].get_unified_index().build(indexes=[item_index])
     return item_index

@@ -19,30 +19,22 @@ from whoosh import fields
 from whoosh.analysis import STOP_WORDS, RegexTokenizer, StemmingAnalyzer
 from whoosh.lang.porter import stem as _stem
 
+from search.engine.facets import DATE_FIELDS, FACET_NAMES
+
 SCHEMA_VERSION = 6  # 2: date ranges, case outcome, timeliness buckets; 3: leaner text fields;
 # 4: token pairs for phrases; 5: no token pairs (they tripled the cost of indexing);
 # 6: no positions, word pairs for phrases (positions made every posting block slow to read)
 FACET_SEPARATOR = "\x1f"
 
-# Names of the facet fields; searching.py maps request parameters onto them.
-FACET_FIELDS = (
-    "outcome",
-    "specialty",
-    "source",
-    "guideline",
-    "section",
-    "page_cited",
-    "category",
-    "year",
-    "priority",
-    "case_outcome",
-    "days_to_decision",
-    "days_assigned_to_decision",
-    "days_denial_to_application",
-)
-# Day-number fields (date.toordinal(), 0 when the letter does not state the date) that the
-# date range filters query with NumericRange.
-DAY_FIELDS = ("decision_day", "injury_day", "received_day")
+# The index field of each date range (search.engine.facets.DATE_RANGES): date.toordinal(), 0
+# when the letter does not state the date.
+DAY_FIELDS = {
+    "decision_date": "decision_day",
+    "injury_date": "injury_day",
+    "received_date": "received_day",
+}
+if set(DAY_FIELDS) != set(DATE_FIELDS):
+    raise ImportError("a date range of search.engine.facets has no index field here")
 
 # Stemming so "injections" finds "injection"; minsize 1 keeps the "h" of "H-wave" and the "d" of
 # "vitamin D" so phrases over them still work.
@@ -88,9 +80,9 @@ def build_schema() -> fields.Schema:
         synthetic=fields.BOOLEAN(),
         # What a hit shows without touching the database.
         hit=fields.STORED(),
-        **{name: facet() for name in FACET_FIELDS},
+        **{name: facet() for name in FACET_NAMES},
     )
-    for name in FACET_FIELDS:
+    for name in FACET_NAMES:
         schema[name].analyzer = FACET_ANALYZER
     schema["case"].analyzer = FACET_ANALYZER
     return schema
