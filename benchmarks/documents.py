@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from search import indexing
+from search.engine.contract import ItemDocument
 from search.engine.facets import FACET_NAMES
-from search.engine.whoosh import schema as our_schema
 from search.indexing import documents_for_letters
 from search.models import Letter
 
@@ -36,26 +36,21 @@ class PeerDocument:
     facets: dict[str, list[str]]
 
 
-def _split(value: str) -> list[str]:
-    return [v for v in (value or "").split(our_schema.FACET_SEPARATOR) if v]
-
-
-def peer_document(doc: dict) -> PeerDocument:
-    hit = doc["hit"]
-    facets = {name: _split(doc[name]) for name in FACET_NAMES}
+def peer_document(doc: ItemDocument) -> PeerDocument:
+    item = doc.item
     return PeerDocument(
-        item_id=doc["id"],
-        letter_id=doc["letter_id"],
-        case_number=hit.get("case_number") or "",
-        decision_date=hit.get("decision_date") or "",
-        ordinal=doc["ordinal"],
-        outcome=doc["outcome"],
-        request=doc["request"],
-        rationale=doc["rationale"],
-        summary=doc["summary"],
-        guideline_text=doc["guideline_text"],
-        text=doc["text"],
-        facets=facets,
+        item_id=doc.item_id,
+        letter_id=doc.letter_id,
+        case_number=item.case_number or "",
+        decision_date=item.decision_date.isoformat() if item.decision_date else "",
+        ordinal=item.ordinal,
+        outcome=item.outcome,
+        request=item.request,
+        rationale=item.rationale,
+        summary=doc.summary,
+        guideline_text=doc.guideline_text,
+        text=doc.text,
+        facets={name: doc.facet_values(name) for name in FACET_NAMES},
     )
 
 

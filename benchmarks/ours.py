@@ -16,16 +16,11 @@ class OurEngine:
         self.cache_results = cache_results
 
     def search(self, query: BenchQuery) -> EngineAnswer:
-        from search.backends import index_dir
-        from search.engine.errors import IndexUnavailable
-        from search.engine.whoosh.snapshot import snapshot
+        from search.backends import get_backend
         from search.searching import SearchRequest, run_search
 
         if not self.cache_results:
-            try:
-                snapshot(index_dir()).clear_caches()
-            except IndexUnavailable:
-                pass
+            get_backend().clear_caches()
         result = run_search(SearchRequest.from_params(query.params()))
         return EngineAnswer(
             total=result.total,

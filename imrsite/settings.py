@@ -24,6 +24,9 @@ def env_list(name: str, default: str = "") -> list[str]:
 # One folder holds the SQLite database and the search index, so a deployment backs up one path.
 DATA_DIR = Path(os.environ.get("IMR_DATA_DIR", BASE_DIR / "var")).resolve()
 SEARCH_INDEX_DIR = DATA_DIR / "index"
+# The search engine (search/backends.py, as Django's CACHES): other keys are the backend's
+# options; the Whoosh backend's PATH defaults to SEARCH_INDEX_DIR.
+SEARCH_BACKENDS = {"default": {"BACKEND": "search.engine.whoosh.backend.WhooshBackend"}}
 
 DEBUG = env_bool("DJANGO_DEBUG")
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")

@@ -24,12 +24,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from search.backends import index_dir
+from search.backends import get_backend
+from search.engine.contract import ItemDocument, StoredItem, item_key
 from search.engine.errors import IndexUnavailable
 from search.engine.facets import FACET_NAMES
-from search.engine.whoosh import storage, writing
-from search.engine.whoosh.schema import join_facet_values, prepare_document
-from search.engine.whoosh.snapshot import snapshot
 from search.letters import domain
 from search.letters.categories import official_category
 from search.letters.specialties import official_specialty
@@ -37,7 +35,7 @@ from search.letters.timeliness import Timeliness
 from search.models import Citation, Determination, Letter
 
 SYNC_CHUNK_LETTERS = 2000  # letters read from the database at a time by sync_pending
-# A sync with at least this many items writes with BUILD_WRITER_OPTIONS["procs"] processes, one
+# A sync with at least this many items writes with the backend's parallel_procs processes, one
 # new segment each (10,000 items into an empty index: 11 s instead of 18 on 2 cores); smaller
 # ones write one segment, merged with the small ones already there.
 PARALLEL_SYNC_ITEMS = int(os.environ.get("IMR_PARALLEL_SYNC_ITEMS", "5000"))
@@ -86,10 +84,6 @@ _CITATION_FIELDS = (
 )
 
 
-def item_id(public_id: str, ordinal: int) -> str:
-    return f"{public_id}#{ordinal}"
-
-
 def case_number_forms(case_number: str | None) -> list[str]:
     """ "CM16-0213037" -> ["cm16-0213037", "cm160213037"]: every form a query may normalise to."""
     if not case_number:
@@ -103,10 +97,6 @@ def category_values(category: str, subcategory: str) -> list[str]:
     subcategory" when there is one."""
     category, subcategory = official_category(category, subcategory)
     return [category, f"{category} > {subcategory}"] if subcategory else [category]
-
-
-def _day(value) -> int:
-    return value.toordinal() if value else 0
 
 
 def _labels(citations: list[dict]) -> tuple[list[str], list[str], list[str], list[str]]:
@@ -125,8 +115,8 @@ def _labels(citations: list[dict]) -> tuple[list[str], list[str], list[str], lis
     return unique(sources), unique(guidelines), unique(sections), unique(pages)
 
 
-def documents_for_letters(letter_rows: list[dict]) -> Iterator[dict]:
-    """Whoosh documents for the given letters (dicts of _LETTER_FIELDS), three queries in all."""
+def documents_for_letters(letter_rows: list[dict]) -> Iterator[ItemDocument]:
+    """The ItemDocuments of the given letters (dicts of _LETTER_FIELDS), three queries in all."""
     by_pk = {row["id"]: row for row in letter_rows}
     items = list(
         Determination.objects.filter(letter_id__in=list(by_pk))
@@ -159,7 +149,7 @@ def _with_case_outcomes(by_pk: dict[int, dict], items: list[dict]) -> None:
         by_pk[pk] = {**row, "case_outcome": domain.case_outcome(outcomes.get(pk, ()))}
 
 
-def document_for_item(letter: dict, item: dict, citations: list[dict]) -> dict:
+def document_for_item(letter: dict, item: dict, citations: list[dict]) -> ItemDocument:
     decision_date = letter["decision_date"]
     sources, guidelines, sections, pages = _labels(citations)
     categories = category_values(item["treatment_category"], item["treatment_subcategory"])
@@ -200,35 +190,32 @@ def document_for_item(letter: dict, item: dict, citations: list[dict]) -> dict:
     }
     if set(facets) != set(FACET_NAMES):
         raise ValueError(f"facets out of step with the registry: {sorted(facets)}")
-    return {
-        "id": item_id(letter["public_id"], item["ordinal"]),
-        "letter_id": letter["public_id"],
-        "case": join_facet_values(case_number_forms(letter["case_number"])),
-        "ordinal": item["ordinal"],
-        "decision_day": _day(decision_date),
-        "injury_day": _day(letter.get("date_of_injury")),
-        "received_day": _day(letter.get("application_received")),
-        "request": request,
-        "rationale": item["rationale"],
-        "summary": letter["summary"],
-        "guideline_text": guideline_text,
-        "text": text,
-        "synthetic": bool(letter["synthetic"]),
-        "hit": {
-            "letter_id": letter["public_id"],
-            "case_number": letter["case_number"],
-            "decision_date": decision_date.isoformat() if decision_date else None,
-            "ordinal": item["ordinal"],
-            "outcome": item["outcome"],
-            "specialties": specialties,
-            "guidelines": guidelines,
-            "sections": sections,
-            "category": categories[0],
-            "subcategory": item["treatment_subcategory"],
-            "case_outcome": case_outcome,
-        },
-        **{name: join_facet_values(values) for name, values in facets.items()},
-    }
+    return ItemDocument(
+        item=StoredItem(
+            letter_id=letter["public_id"],
+            ordinal=item["ordinal"],
+            case_number=letter["case_number"],
+            decision_date=decision_date,
+            request=request,
+            rationale=item["rationale"],
+            outcome=item["outcome"],
+            case_outcome=case_outcome,
+            category=categories[0],
+            subcategory=item["treatment_subcategory"],
+            specialties=tuple(specialties),
+            guidelines=tuple(guidelines),
+            sections=tuple(sections),
+        ),
+        case_number_forms=tuple(case_number_forms(letter["case_number"])),
+        text=text,
+        summary=letter["summary"],
+        guideline_text=guideline_text,
+        decision_date=decision_date,
+        injury_date=letter.get("date_of_injury"),
+        received_date=letter.get("application_received"),
+        synthetic=bool(letter["synthetic"]),
+        facets=facets,
+    )
 
 
 def _chunks(rows: list, size: int) -> Iterable[list]:
@@ -238,7 +225,7 @@ def _chunks(rows: list, size: int) -> Iterable[list]:
 
 def sync_pending(*, wait_seconds: float | None = None) -> int:
     """Index every letter flagged as pending, in one writer and one commit; returns the number of
-    items written. Waits up to `wait_seconds` for another writer (writing.live_writer), then
+    items written. Waits up to `wait_seconds` for another writer (the backend's writer), then
     raises IndexUnavailable with every letter still pending.
 
     The flagged letters are read in chunks of SYNC_CHUNK_LETTERS (each chunk in one read
@@ -253,25 +240,22 @@ def sync_pending(*, wait_seconds: float | None = None) -> int:
     if not pending_ids:
         _remove_orphans_if_counts_differ()
         return 0
+    backend = get_backend()
     procs = 1
     if len(pending_ids) * 2 >= PARALLEL_SYNC_ITEMS:  # letters hold 2-3 items: worth counting
         pending_items = Determination.objects.filter(letter__index_pending=True).count()
         if pending_items >= PARALLEL_SYNC_ITEMS:
-            procs = writing.BUILD_WRITER_OPTIONS.get("procs", 1)
+            procs = backend.parallel_procs
     written = 0
     indexed: list[dict] = []  # what _clear_flags needs of each letter indexed
-    with writing.live_writer(index_dir(), procs=procs, wait_seconds=wait_seconds) as writer:
+    with backend.writer(procs=procs, wait_seconds=wait_seconds) as writer:
         for chunk in _chunks(pending_ids, SYNC_CHUNK_LETTERS):
             with transaction.atomic():
                 rows = list(
                     Letter.objects.filter(pk__in=chunk, index_pending=True).values(*_LETTER_FIELDS)
                 )
                 documents = list(documents_for_letters(rows))
-            for row in rows:
-                writer.delete_by_term("letter_id", row["public_id"])
-            for document in documents:
-                writer.add_document(**prepare_document(document))
-            written += len(documents)
+            written += writer.replace_letters([row["public_id"] for row in rows], documents)
             indexed.extend(_version(row) for row in rows)
     _clear_flags(indexed)
     _remove_orphans_if_counts_differ()
@@ -299,22 +283,21 @@ def remove_letters(public_ids: Iterable[str]) -> int:
     public_ids = list(public_ids)
     if not public_ids:
         return 0
-    with writing.live_writer(index_dir()) as writer:
-        for public_id in public_ids:
-            writer.delete_by_term("letter_id", public_id)
+    with get_backend().writer() as writer:
+        writer.delete_letters(public_ids)
     return len(public_ids)
 
 
 def _remove_orphans_if_counts_differ() -> int:
     """Drop documents of letters deleted from the database; only looks when totals disagree
     (the index's total is read from its table of contents, without opening it)."""
-    if storage.live_document_count(index_dir()) in (None, Determination.objects.count()):
+    backend = get_backend()
+    if backend.document_count() in (None, Determination.objects.count()):
         return 0
     try:
-        snap = snapshot(index_dir())
+        _, indexed_letters = backend.indexed_ids()
     except IndexUnavailable:
         return 0
-    _, indexed_letters = snap.live_ids()
     known = set(Letter.objects.values_list("public_id", flat=True).iterator(chunk_size=10000))
     return remove_letters(sorted(indexed_letters - known))
 
@@ -334,14 +317,12 @@ def rebuild_index(progress=None) -> int:
         pks = list(Letter.objects.order_by("id").values_list("id", flat=True))
         for chunk in _chunks(pks, REBUILD_CHUNK_LETTERS):
             rows = list(Letter.objects.filter(pk__in=chunk).values(*_LETTER_FIELDS))
-            for document in documents_for_letters(rows):
-                writer.add_document(**prepare_document(document))
-                counted += 1
+            counted += writer.add(documents_for_letters(rows))
             snapshot_rows.extend(_version(row) for row in rows)
             if progress:
                 progress(counted)
 
-    writing.build_generation(index_dir(), fill)
+    get_backend().rebuild(fill)
     _clear_flags(snapshot_rows)
     # Re-index what changed during the build, then anything still flagged.
     Letter.objects.filter(updated_at__gte=started).update(index_pending=True)
@@ -387,7 +368,7 @@ class IndexReport:
 def check_index() -> IndexReport:
     report = IndexReport()
     database_ids = {
-        item_id(public_id, ordinal)
+        item_key(public_id, ordinal)
         for public_id, ordinal in Determination.objects.values_list(
             "letter__public_id", "ordinal"
         ).iterator(chunk_size=10000)
@@ -397,12 +378,11 @@ def check_index() -> IndexReport:
         Letter.objects.filter(index_pending=True).values_list("public_id", flat=True)
     )
     try:
-        snap = snapshot(index_dir())
+        indexed_ids, _ = get_backend().indexed_ids()
     except IndexUnavailable as exc:
         report.error = str(exc)
         report.missing_from_index = sorted(database_ids)
         return report
-    indexed_ids, _ = snap.live_ids()
     report.index_items = len(indexed_ids)
     report.missing_from_index = sorted(database_ids - indexed_ids)
     report.missing_from_database = sorted(indexed_ids - database_ids)

@@ -31,34 +31,28 @@ Hit: letter_id, case_number, decision_date (date | None), ordinal, request, outc
     case_outcome ("Upheld" | "Partial Overturn" | "Overturned"), specialties, guidelines
     (labels), category, snippet_html (safe: only <mark>), url, score
 FacetValue: value, label, count, selected
-FACETS: list of Facet(name, label, more) in display order; `more` ones sit under "More filters".
+FACETS: the facet registry (search.engine.facets): Facet(name, label, more, ...) in display
+    order; `more` ones sit under "More filters".
 
-How it stays fast: every match set is a Python int used as a bitset over document numbers.
-Filters are Whoosh queries (exact Terms on the facet fields) whose bitsets are cached per index
-snapshot; each facet's counts come from AND-ing the matches with each value's bitset and
-counting bits, so no hit is ever scored for facets. Only the requested page is scored.
+This module is the service: it parses the text with the backend's analyzer, turns a
+SearchRequest into a SearchSpec (search.engine.contract), asks the backend chosen in settings
+(search.backends.get_backend) and turns its EngineResult into Hits with passages. The engine
+work (match sets, facet counts, ranking) is the backend's: see search/engine/whoosh/execution.py.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import reduce
 from urllib.parse import urlencode
 
-from django.conf import settings
-from whoosh import query as Q
-
-from search.backends import index_dir
+from search.backends import get_backend
 from search.engine import facets as facet_registry
+from search.engine.contract import SearchSpec, SimilarSpec, StoredItem, item_key
 from search.engine.errors import IndexUnavailable
-from search.engine.query import ParsedQuery, key_terms_query, parse_user_query
-from search.engine.whoosh.bits import BitsView, docnums_from_bits
-from search.engine.whoosh.schema import DAY_FIELDS
-from search.engine.whoosh.snapshot import snapshot
+from search.engine.query import ParsedQuery, parse_user_query
 from search.snippets import make_snippet
 
 PER_PAGE = 20
@@ -122,10 +116,6 @@ def parse_date(text: str) -> date | None:
         except ValueError:
             return None
     return None
-
-
-def time_limit_seconds() -> float:
-    return float(getattr(settings, "SEARCH_TIME_LIMIT_SECONDS", 2.0))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,19 +230,6 @@ class SearchRequest:
             )
             for r in DATE_RANGES
         ]
-
-    def day_filters(self) -> dict[str, tuple[int, int | None]]:
-        """Index field -> (first day, last day or None) for each range that is set."""
-        out = {}
-        for r in DATE_RANGES:
-            start, end = getattr(self, f"{r.prefix}_from"), getattr(self, f"{r.prefix}_to")
-            if start or end:
-                # Day 0 means "not stated": an open start still begins at day 1.
-                out[DAY_FIELDS[r.field]] = (
-                    start.toordinal() if start else 1,
-                    end.toordinal() if end else None,
-                )
-        return out
 
     # -- writing URLs (stable order: the same state always gives the same URL)
 
@@ -423,38 +400,21 @@ def item_url(letter_id: str, ordinal: int) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Running a search
+# Running a search: SearchRequest -> SearchSpec -> the backend -> Hits
 
 
-def facet_filter_query(name: str, values) -> object:
-    """The Whoosh query for one facet's selection: any of its values (exact terms).
-
-    For a day-number field (DAY_FIELDS values) `values` is (first day, last day or None), the
-    ordinals of a date range, and the query is that NumericRange.
-    """
-    if name in DAY_FIELDS.values():
-        return Q.NumericRange(name, values[0], values[1])
-    terms = [Q.Term(name, value) for value in values]
-    return terms[0] if len(terms) == 1 else Q.Or(terms)
-
-
-def _filter_bits(snap, name: str, values) -> int:
-    """The documents one facet's selection allows: a facet's values come from the snapshot's
-    facet tables (already in memory); a date range is a query on its day field."""
-    if name in DAY_FIELDS.values():
-        return snap.evaluator.docs_bits(facet_filter_query(name, values))[0]
-    return reduce(int.__or__, (snap.facets.value_bits(name, value) for value in values), 0)
-
-
-@dataclass
-class _Aggregate:
-    """Everything about one (query, filters) pair that does not depend on sort or page."""
-
-    final_bits: int
-    total: int
-    facets: dict[str, list[tuple[str, int]]]
-    breakdown: Breakdown
-    timed_out: bool
+def search_spec(search: SearchRequest, parsed: ParsedQuery, per_page: int) -> SearchSpec:
+    return SearchSpec(
+        query=parsed,
+        filters=search.filters,
+        date_ranges={
+            r.field: (getattr(search, f"{r.prefix}_from"), getattr(search, f"{r.prefix}_to"))
+            for r in DATE_RANGES
+        },
+        sort=search.sort,
+        offset=(search.page - 1) * per_page,
+        limit=per_page,
+    )
 
 
 def run_search(
@@ -466,115 +426,40 @@ def run_search(
     result = SearchResult(
         request=search, page=search.page, per_page=per_page, notices=list(search.notices)
     )
+    backend = get_backend()
+    parsed = parse_user_query(search.q, backend.analyze)
+    result.parsed = parsed
     try:
-        snap = snapshot(index_dir())
+        answer = backend.search(search_spec(search, parsed, per_page))
     except IndexUnavailable as exc:
         result.notices.append(f"Search is unavailable: {exc}")
         return result
-    parsed = parse_user_query(search.q)
-    result.parsed = parsed
     result.notices.extend(parsed.notices)
-    deadline = time.monotonic() + time_limit_seconds()
-
-    filters = _known_filters(snap, search, result.notices)
-    # Date ranges filter like facets (AND across) and narrow every facet's counts.
-    filters.update(search.day_filters())
-    aggregate = snap.cached(
-        ("aggregate", parsed.key, tuple(sorted(filters.items()))),
-        lambda: _aggregate(snap, parsed, filters, deadline),
-    )
-    if aggregate.timed_out:
+    for name, values in answer.ignored_filters.items():
+        for value in values:
+            result.notices.append(
+                f'No items have {_facet_label(name).lower()} "{value[:60]}": ignored.'
+            )
+    if answer.timed_out:
         result.timed_out = True
         result.notices.append(
             "The search took too long and was stopped: counts may be incomplete. Add words or "
             "filters to narrow it."
         )
-    result.total = aggregate.total
-    result.breakdown = aggregate.breakdown
-    result.pages = max(1, math.ceil(aggregate.total / per_page))
-    result.facets = _facet_values(aggregate.facets, filters, search)
-
-    docnums, timed_out = _ordered_page(snap, parsed, search, aggregate, deadline, per_page)
-    if timed_out and not result.timed_out:
+    result.total = answer.total
+    result.breakdown = Breakdown(upheld=answer.upheld, overturned=answer.overturned)
+    result.pages = max(1, math.ceil(answer.total / per_page))
+    result.facets = _facet_values(answer.facets, search)
+    if answer.ranking_timed_out and not result.timed_out:
         result.timed_out = True
         result.notices.append("The search took too long: showing the best results found in time.")
     result.hits = [
-        hit_from_stored(snap.stored(d), parsed.highlight, s, passages=passages) for d, s in docnums
+        hit_from_item(h.item, parsed.highlight, h.score, passages=passages) for h in answer.hits
     ]
     return result
 
 
-def _known_filters(snap, search: SearchRequest, notices: list[str]) -> dict[str, tuple[str, ...]]:
-    """The selected facet values the index knows; unknown ones are ignored with a notice."""
-    known: dict[str, tuple[str, ...]] = {}
-    for name, values in search.filters.items():
-        column = snap.facets.column(name)
-        fixed = facet_registry.FACETS_BY_NAME[name].fixed
-        present = tuple(v for v in values if v in column.values or fixed)
-        for value in values:
-            if value not in present:
-                notices.append(
-                    f'No items have {_facet_label(name).lower()} "{value[:60]}": ignored.'
-                )
-        if present:
-            known[name] = present
-    return known
-
-
-def _aggregate(snap, parsed: ParsedQuery, filters, deadline: float) -> _Aggregate:
-    base_bits, finished = _query_bits(snap, parsed, deadline)
-    filter_bits = {
-        name: snap.cached(
-            ("filter", name, values),
-            lambda name=name, values=values: _filter_bits(snap, name, values),
-        )
-        for name, values in filters.items()
-    }
-    final_bits = base_bits
-    for bits in filter_bits.values():
-        final_bits &= bits
-    facets: dict[str, list[tuple[str, int]]] = {}
-    for facet in FACETS:
-        # Each facet is counted over the matches of every other facet's selection, so ticking
-        # one value of a facet leaves its other values' counts visible.
-        others = base_bits
-        for name, bits in filter_bits.items():
-            if name != facet.name:
-                others &= bits
-        column = snap.facets.column(facet.name)
-        counts = []
-        if others:
-            for value, value_bits in zip(column.values, column.bits, strict=True):
-                count = (others & value_bits).bit_count()
-                if count:
-                    counts.append((value, count))
-        facets[facet.name] = counts
-    upheld = (final_bits & snap.facets.value_bits("outcome", "upheld")).bit_count()
-    overturned = (final_bits & snap.facets.value_bits("outcome", "overturned")).bit_count()
-    return _Aggregate(
-        final_bits=final_bits,
-        total=final_bits.bit_count(),
-        facets=facets,
-        breakdown=Breakdown(upheld=upheld, overturned=overturned),
-        timed_out=not finished,
-    )
-
-
-def _query_bits(snap, parsed: ParsedQuery, deadline: float) -> tuple[int, bool]:
-    if parsed.matches_everything:
-        return snap.live_bits, True
-    bits, finished = 0, True
-    for q in (parsed.match_query, parsed.case_query):
-        if q is not None:
-            more, done = snap.cached(
-                ("bits", repr(q)), lambda q=q: snap.evaluator.docs_bits(q, deadline)
-            )
-            bits |= more
-            finished = finished and done
-    return bits, finished
-
-
-def _facet_values(counts, filters, search: SearchRequest) -> dict[str, list[FacetValue]]:
+def _facet_values(counts, search: SearchRequest) -> dict[str, list[FacetValue]]:
     out: dict[str, list[FacetValue]] = {}
     for facet in FACETS:
         selected = set(search.selected(facet.name))
@@ -606,99 +491,23 @@ def _facet_values(counts, filters, search: SearchRequest) -> dict[str, list[Face
     return out
 
 
-def _ordered_page(
-    snap, parsed, search, aggregate, deadline, per_page: int = PER_PAGE
-) -> tuple[list[tuple[int, float]], bool]:
-    """(docnum, score) for the requested page, and whether scoring ran out of time."""
-    start = (search.page - 1) * per_page
-    if start >= aggregate.total:
-        return [], False
-    wanted = start + per_page
-    final_bits = aggregate.final_bits
-    if search.sort == "relevance" and not parsed.matches_everything:
-        pinned = _pinned_case_docs(snap, parsed, final_bits)
-        scored: list[tuple[int, float]] = [(d, 0.0) for d in pinned]
-        timed_out = False
-        if parsed.query is not None and len(scored) < wanted:
-            remaining = max(0.05, deadline - time.monotonic())
-            allowed = final_bits if final_bits != snap.live_bits else None
-            top, timed_out = snap.scorer.top_scored(
-                parsed.query, allowed, wanted + len(pinned), remaining
-            )
-            pinned_set = set(pinned)
-            scored.extend((d, s) for d, s in top if d not in pinned_set)
-        return scored[start:wanted], timed_out
-    return [
-        (d, 0.0) for d in _by_date(snap, final_bits, search.sort, start, wanted, aggregate)
-    ], False
-
-
-def _pinned_case_docs(snap, parsed: ParsedQuery, final_bits: int) -> list[int]:
-    """Items of the case numbers typed, listed first: case by case in the order they were typed,
-    each case's items in ordinal order."""
-    if parsed.case_query is None:
-        return []
-    bits, _ = snap.cached(
-        ("bits", repr(parsed.case_query)), lambda: snap.evaluator.docs_bits(parsed.case_query)
-    )
-    docnums = docnums_from_bits(bits & final_bits)
-    typed = {number: position for position, number in enumerate(parsed.case_numbers)}
-
-    def key(docnum: int):
-        stored = snap.stored(docnum)
-        meta = stored["hit"]
-        position = typed.get((meta.get("case_number") or "").upper(), len(typed))
-        return (position, meta["letter_id"], stored["ordinal"])
-
-    return sorted(docnums, key=key)
-
-
-def _by_date(snap, final_bits: int, sort: str, start: int, wanted: int, aggregate) -> list[int]:
-    """Newest first for "newest" and for everything-with-no-words; oldest first for "oldest"."""
-    order = snap.dates.newest_first()
-    if sort == "oldest":
-        order = snap.dates.oldest_first()
-    if aggregate.total * 20 < len(order):
-        # A small match set: sort it directly rather than walking the whole order.
-        rank = snap.dates.rank()
-        docnums = docnums_from_bits(final_bits)
-        docnums.sort(key=rank.__getitem__, reverse=(sort == "oldest"))
-        return docnums[start:wanted]
-    view = BitsView(final_bits, snap.size)
-    out = []
-    for docnum in order:
-        if docnum in view:
-            out.append(docnum)
-            if len(out) >= wanted:
-                break
-    return out[start:wanted]
-
-
-def hit_from_stored(
-    stored: dict, highlight: list[str], score: float = 0.0, *, passages: bool = True
+def hit_from_item(
+    item: StoredItem, highlight: list[str], score: float = 0.0, *, passages: bool = True
 ) -> Hit:
-    meta = stored.get("hit") or {}
-    decided = meta.get("decision_date")
-    letter_id = meta.get("letter_id") or stored.get("letter_id", "")
-    ordinal = int(meta.get("ordinal") or stored.get("ordinal") or 0)
     return Hit(
-        letter_id=letter_id,
-        case_number=meta.get("case_number"),
-        decision_date=date.fromisoformat(decided) if decided else None,
-        ordinal=ordinal,
-        request=stored.get("request", ""),
-        outcome=meta.get("outcome", ""),
-        specialties=list(meta.get("specialties", [])),
-        guidelines=list(meta.get("guidelines", [])),
-        category=meta.get("category", ""),
-        sections=list(meta.get("sections", [])),
-        case_outcome=meta.get("case_outcome", ""),
-        snippet_html=(
-            make_snippet([stored.get("rationale", ""), stored.get("request", "")], highlight)
-            if passages
-            else ""
-        ),
-        url=item_url(letter_id, ordinal),
+        letter_id=item.letter_id,
+        case_number=item.case_number,
+        decision_date=item.decision_date,
+        ordinal=item.ordinal,
+        request=item.request,
+        outcome=item.outcome,
+        specialties=list(item.specialties),
+        guidelines=list(item.guidelines),
+        category=item.category,
+        sections=list(item.sections),
+        case_outcome=item.case_outcome,
+        snippet_html=make_snippet([item.rationale, item.request], highlight) if passages else "",
+        url=item_url(item.letter_id, item.ordinal),
         score=float(score),
     )
 
@@ -722,46 +531,13 @@ class SimilarResult:
         return " ".join(self.notices) if self.notices else None
 
 
-SIMILAR_TERMS = 15
-SIMILAR_POOL = 100
+SIMILAR_POOL = 100  # similar items asked of the backend; the breakdown and sections count them
 
 
 def similar_to_item(public_id: str, ordinal: int, limit: int = 10) -> SimilarResult:
     """Items like this one (its request and rationale), its treatment category ranked first;
     neither the item nor the rest of its letter is listed."""
-    result = SimilarResult()
-    try:
-        snap = snapshot(index_dir())
-    except IndexUnavailable as exc:
-        return SimilarResult(found=False, notices=[f"Search is unavailable: {exc}"])
-    docnum = snap.document_number(id=f"{public_id}#{ordinal}")
-    if docnum is None:
-        return SimilarResult(found=False, notices=["That item is not in the search index."])
-    stored = snap.stored(docnum)
-    category = (stored.get("hit") or {}).get("category", "")
-    request_text = stored.get("request", "")
-    source_text = f"{request_text}\n{request_text}\n{stored.get('rationale', '')}"
-    terms = [t for t, _ in snap.key_terms_from_text("text", source_text, SIMILAR_TERMS)]
-    result.terms = terms
-    q = key_terms_query(terms, request_only=_common_terms(snap, terms))
-    if q is None:
-        return result
-    own_letter = snap.cached(
-        ("filter", "letter_id", public_id),
-        lambda: snap.evaluator.docs_bits(Q.Term("letter_id", public_id))[0],
-    )
-    allowed = snap.live_bits & ~own_letter
-    pool, timed_out = snap.scorer.top_scored(
-        q, allowed, SIMILAR_POOL, time_limit_seconds(), matched_only=True
-    )
-    if timed_out:
-        result.notices.append("Finding similar items took too long: showing what was found.")
-    hits = [(d, s, snap.stored(d)) for d, s in pool]
-    hits.sort(key=lambda h: ((h[2].get("hit") or {}).get("category") != category, -h[1]))
-    highlight = terms
-    result.hits = [hit_from_stored(st, highlight, s) for _, s, st in hits[:limit]]
-    _summarise(result, [st for _, _, st in hits])
-    return result
+    return _similar(SimilarSpec(item_id=item_key(public_id, ordinal), limit=SIMILAR_POOL), limit)
 
 
 def similar_to_text(
@@ -769,56 +545,43 @@ def similar_to_text(
 ) -> SimilarResult:
     """Precedents for pasted text (say a utilization review denial): its key terms, OR-ed, with
     matches in the request weighted higher; optionally within one category or specialty."""
-    result = SimilarResult()
     text = (text or "")[:50_000]
     if not text.strip():
-        result.notices.append("Paste the text of a request or denial to find similar precedents.")
-        return result
+        return SimilarResult(
+            notices=["Paste the text of a request or denial to find similar precedents."]
+        )
+    chosen = (("category", category), ("specialty", specialty))
+    filters = {name: (value,) for name, value in chosen if value}
+    spec = SimilarSpec(text=text, filters=filters, limit=max(SIMILAR_POOL, limit))
+    return _similar(spec, limit)
+
+
+def _similar(spec: SimilarSpec, limit: int) -> SimilarResult:
     try:
-        snap = snapshot(index_dir())
+        answer = get_backend().similar(spec)
     except IndexUnavailable as exc:
         return SimilarResult(found=False, notices=[f"Search is unavailable: {exc}"])
-    terms = [t for t, _ in snap.key_terms_from_text("text", text, SIMILAR_TERMS)]
-    result.terms = terms
-    q = key_terms_query(terms, request_only=_common_terms(snap, terms))
-    if q is None:
+    if not answer.found:
+        return SimilarResult(found=False, notices=["That item is not in the search index."])
+    result = SimilarResult(terms=answer.terms)
+    if not answer.terms and spec.item_id is None:
         result.notices.append("The text has no words found in any letter.")
-        return result
-    allowed = snap.live_bits
-    for name, value in (("category", category), ("specialty", specialty)):
-        if value:
-            allowed &= snap.facets.value_bits(name, value)
-    pool, timed_out = snap.scorer.top_scored(
-        q, allowed, max(SIMILAR_POOL, limit), time_limit_seconds(), matched_only=True
-    )
-    if timed_out:
+    if answer.timed_out:
         result.notices.append("Finding similar items took too long: showing what was found.")
-    stored = [(s, snap.stored(d)) for d, s in pool]
-    result.hits = [hit_from_stored(st, terms, s) for s, st in stored[:limit]]
-    _summarise(result, [st for _, st in stored])
+    result.hits = [hit_from_item(h.item, answer.terms, h.score) for h in answer.hits[:limit]]
+    _summarise(result, [h.item for h in answer.hits])
     return result
 
 
-# A key term found in more than this share of items ranks little (a low idf) but its posting
-# list is most of the cost of a similarity search: it counts only where it is in the request.
-COMMON_TERM_SHARE = 0.2
-
-
-def _common_terms(snap, terms: list[str]) -> frozenset:
-    limit = COMMON_TERM_SHARE * max(1, snap.total)
-    return frozenset(t for t in terms if snap.doc_frequency("text", t) > limit)
-
-
-def _summarise(result: SimilarResult, pool: list[dict]) -> None:
+def _summarise(result: SimilarResult, pool: list[StoredItem]) -> None:
     """Outcome breakdown and the sections cited in overturned vs upheld items of the pool."""
     upheld = overturned = 0
     sections: dict[str, list[int]] = {}
-    for stored in pool:
-        meta = stored.get("hit") or {}
-        is_overturned = meta.get("outcome") == "overturned"
+    for item in pool:
+        is_overturned = item.outcome == "overturned"
         overturned += is_overturned
         upheld += not is_overturned
-        for label in meta.get("sections", []):
+        for label in item.sections:
             counts = sections.setdefault(label, [0, 0])
             counts[0 if is_overturned else 1] += 1
     result.breakdown = Breakdown(upheld=upheld, overturned=overturned)

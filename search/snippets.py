@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from bleach.sanitizer import Cleaner
 
-from search.engine.whoosh.schema import analyze, stem
+from search.backends import get_backend
 
 PASSAGE_CHARS = 240
 MAX_PASSAGES = 2
@@ -26,9 +26,19 @@ ELLIPSIS = "\u2026"
 _WORD = re.compile(r"\w+", re.U)
 
 
+def stem(word: str) -> str:
+    """A word's stem as the search backend stems it."""
+    return _stem(word.lower())
+
+
 @lru_cache(maxsize=50000)
 def _stem(word: str) -> str:
-    return stem(word)
+    return get_backend().stem(word)
+
+
+@lru_cache(maxsize=4096)
+def _analysed(text: str) -> tuple[str, ...]:
+    return tuple(get_backend().analyze(text))
 
 
 def highlight_stems(highlight: list[str]) -> tuple[frozenset[str], tuple[str, ...]]:
@@ -39,7 +49,7 @@ def highlight_stems(highlight: list[str]) -> tuple[frozenset[str], tuple[str, ..
         if entry.endswith("*"):
             prefixes.append(entry[:-1].lower())
         else:
-            stems.update(analyze(entry))
+            stems.update(_analysed(entry))
     return frozenset(stems), tuple(prefixes)
 
 

@@ -1,4 +1,4 @@
-"""User search text -> a Whoosh query object, with notices in plain English.
+"""User search text -> a parsed query (typed nodes, engine-neutral), with notices in plain English.
 
 The language: words (all must match), "phrases", OR, NOT or a leading -, parentheses, prefix*
 (at least 3 characters before the star), and field:term for request, rationale, summary,
@@ -6,8 +6,11 @@ guideline and case. Medical abbreviations match their spelled-out forms and the 
 (ABBREVIATIONS). A case number in any usual form (CM16-0213037, cm16 0213037, CM160213037, and
 synthetic SY numbers) is pulled out and its letter is listed first.
 
-Our own small recursive-descent parser builds the query objects, so no user text is ever handed
-to a query-string parser. Anything it cannot take, or that would be slow, falls back to a plain
+Our own small recursive-descent parser builds the query nodes (Term, Phrase, Prefix, And, Or,
+Not, AndNot, AndMaybe, Every below), so no user text is ever handed to a query-string parser;
+each backend compiles the nodes to its own queries (search.engine.whoosh.compiler). Words are
+analysed by the backend's analyzer (`parse_user_query(text, analyzer)`), so a node's terms are
+the terms the backend indexes. Anything it cannot take, or that would be slow, falls back to a plain
 search for the words in the text with a notice; `parse_user_query` never raises.
 
 What one query may ask of the index is bounded, so no search runs into the time limit by its
@@ -24,11 +27,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from whoosh import query as Q
-
-from search.engine.whoosh.schema import TEXT_ANALYZER
+from search.engine.analysis import (
+    ABBREVIATIONS,
+    CURRENT_ANALYZER,
+    Analyzer,
+    analysed,
+    expansion_table,
+    plain_terms,
+)
+from search.engine.nodes import And, AndMaybe, AndNot, Every, Node, Not, Or, Phrase, Prefix, Term
 
 MAX_QUERY_CHARS = 500
 # Different words, phrases and prefixes searched; a repeated one counts once.
@@ -50,45 +58,6 @@ USER_FIELDS = {
 # Matches in the request count more than matches elsewhere in the item.
 REQUEST_BOOST = 2.0
 
-# Abbreviation -> spelled-out forms. Matching goes both ways.
-ABBREVIATIONS: dict[str, tuple[str, ...]] = {
-    "cbt": ("cognitive behavioral therapy", "cognitive behavioural therapy"),
-    "pt": ("physical therapy",),
-    "ot": ("occupational therapy",),
-    "tens": ("transcutaneous electrical nerve stimulation",),
-    "esi": ("epidural steroid injection",),
-    "nsaid": ("nonsteroidal anti-inflammatory drug", "non-steroidal anti-inflammatory drug"),
-    "ppi": ("proton pump inhibitor",),
-    "mri": ("magnetic resonance imaging",),
-    "ct": ("computed tomography",),
-    "emg": ("electromyography", "electromyogram"),
-    "ncv": ("nerve conduction velocity",),
-    "ncs": ("nerve conduction study",),
-    "frp": ("functional restoration program",),
-    "h-wave": ("h wave", "hwave"),
-    "dme": ("durable medical equipment",),
-    "prp": ("platelet rich plasma",),
-    "rfa": ("radiofrequency ablation",),
-    "mbb": ("medial branch block",),
-    "ssri": ("selective serotonin reuptake inhibitor",),
-    "tca": ("tricyclic antidepressant",),
-    "hep": ("home exercise program",),
-    "cpm": ("continuous passive motion",),
-    "ecg": ("electrocardiogram",),
-    "ekg": ("electrocardiogram",),
-    "uds": ("urine drug screen", "urine drug test"),
-    "udt": ("urine drug test", "urine drug screen"),
-    "acdf": ("anterior cervical discectomy and fusion",),
-    "tka": ("total knee arthroplasty",),
-    "tkr": ("total knee replacement",),
-    "lso": ("lumbosacral orthosis",),
-    "eswt": ("extracorporeal shockwave therapy", "extracorporeal shock wave therapy"),
-    "ifc": ("interferential current",),
-    "dvt": ("deep vein thrombosis",),
-    "nmes": ("neuromuscular electrical stimulation",),
-    "scs": ("spinal cord stimulator",),
-}
-
 # A digit may come right before: a pasted list whose line breaks a text box dropped reads
 # "CM16-0213037CM16-0213038". Dashes copied from PDFs may be en dashes.
 _CASE_NUMBER = re.compile(
@@ -109,15 +78,15 @@ class QuerySyntaxError(ValueError):
 class ParsedQuery:
     """What run_search needs from the user's text.
 
-    query: the Whoosh query (None: no text, match everything); case_query: the items of any case
+    query: the query's nodes (None: no text, match everything); case_query: the items of any case
     numbers typed, listed first; highlight: words and phrases to mark in passages; notices: plain
     English notes on what was changed.
     """
 
     text: str = ""
-    query: object | None = None  # scores: match_query plus a boost for matches in the request
-    match_query: object | None = None  # decides what matches; cheaper to enumerate than query
-    case_query: object | None = None
+    query: Node | None = None  # scores: match_query plus a boost for matches in the request
+    match_query: Node | None = None  # decides what matches; cheaper to enumerate than query
+    case_query: Node | None = None
     case_numbers: list[str] = field(default_factory=list)
     highlight: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
@@ -332,7 +301,7 @@ def term_key(node) -> tuple:
     kind, fieldname, text = node
     if kind == "prefix" or fieldname == "case":
         return (kind, fieldname, text.lower())
-    return ("terms", fieldname, _analysed(text))
+    return ("terms", fieldname, analysed(text))
 
 
 def node_key(node) -> tuple | None:
@@ -372,31 +341,15 @@ def _with_field(node, fieldname: str):
 
 
 # ---------------------------------------------------------------------------------------------
-# Compiling the tree into Whoosh query objects
-
-
-_EXPANSIONS: dict[tuple[str, ...], str] = {}  # analysed spelled-out form -> abbreviation key
-
-
-@lru_cache(maxsize=8192)
-def _analysed(text: str) -> tuple[str, ...]:
-    return tuple(token.text for token in TEXT_ANALYZER(text))
-
-
-def _expansion_table() -> dict[tuple[str, ...], str]:
-    if not _EXPANSIONS:
-        for abbreviation, forms in ABBREVIATIONS.items():
-            for form in forms:
-                _EXPANSIONS[_analysed(form)] = abbreviation
-    return _EXPANSIONS
+# Compiling the tree into query nodes
 
 
 def _terms_query(fieldname: str, tokens: tuple[str, ...]):
     if not tokens:
         return None
     if len(tokens) == 1:
-        return Q.Term(fieldname, tokens[0])
-    return Q.Phrase(fieldname, list(tokens))
+        return Term(fieldname, tokens[0])
+    return Phrase(fieldname, tuple(tokens))
 
 
 def _synonyms(fieldname: str, tokens: tuple[str, ...], highlight: list[str]):
@@ -404,21 +357,21 @@ def _synonyms(fieldname: str, tokens: tuple[str, ...], highlight: list[str]):
     abbreviation = None
     joined = " ".join(tokens)
     for key in ABBREVIATIONS:
-        if _analysed(key) == tokens:
+        if analysed(key) == tokens:
             abbreviation = key
             break
     if abbreviation is None:
-        abbreviation = _expansion_table().get(tokens)
+        abbreviation = expansion_table().get(tokens)
     if abbreviation is None or fieldname == "case":
         return _terms_query(fieldname, tokens)
-    forms = {_analysed(abbreviation), *(_analysed(f) for f in ABBREVIATIONS[abbreviation])}
+    forms = {analysed(abbreviation), *(analysed(f) for f in ABBREVIATIONS[abbreviation])}
     forms.add(tokens)
     highlight.extend(
         abbreviation.split("-") + [w for f in ABBREVIATIONS[abbreviation] for w in f.split()]
     )
     highlight.append(joined)
     alternatives = [_terms_query(fieldname, f) for f in sorted(forms) if f]
-    return Q.Or(alternatives)
+    return Or(tuple(alternatives))
 
 
 def _compile(node, highlight: list[str], negated: bool = False):
@@ -437,26 +390,26 @@ def _compile(node, highlight: list[str], negated: bool = False):
         if len(parts) == 1:
             return parts[0]
         if kind == "or":
-            return Q.Or(parts)
-        positives = [p for p in parts if not isinstance(p, Q.Not)]
-        negatives = [p.query for p in parts if isinstance(p, Q.Not)]
+            return Or(tuple(parts))
+        positives = [p for p in parts if not isinstance(p, Not)]
+        negatives = [p.query for p in parts if isinstance(p, Not)]
         if positives and negatives:
-            base = positives[0] if len(positives) == 1 else Q.And(positives)
-            excluded = negatives[0] if len(negatives) == 1 else Q.Or(negatives)
-            return Q.AndNot(base, excluded)
-        return Q.And(parts)
+            base = positives[0] if len(positives) == 1 else And(tuple(positives))
+            excluded = negatives[0] if len(negatives) == 1 else Or(tuple(negatives))
+            return AndNot(base, excluded)
+        return And(tuple(parts))
     if kind == "not":
         inner = _compile(node[1], highlight, not negated)
-        return Q.Not(inner) if inner is not None else None
+        return Not(inner) if inner is not None else None
     _, fieldname, text = node
     if kind == "prefix":
         if not negated:
             highlight.append(text + "*")
-        return Q.Prefix(fieldname, text)
+        return Prefix(fieldname, text)
     if fieldname == "case":
         number = normalise_case_number(text)
-        return Q.Term("case", (number or text).lower())
-    tokens = _analysed(text)
+        return Term("case", (number or text).lower())
+    tokens = analysed(text)
     if not negated:
         highlight.append(text)
     return _synonyms(fieldname, tokens, highlight if not negated else [])
@@ -465,7 +418,7 @@ def _compile(node, highlight: list[str], negated: bool = False):
 def _merge_spelled_out(children: list) -> list:
     """Consecutive plain words that spell out an abbreviation ("physical therapy") become one
     phrase node, so they match the abbreviation too."""
-    table = _expansion_table()
+    table = expansion_table()
     longest = max((len(k) for k in table), default=0)
     out, position = [], 0
     while position < len(children):
@@ -474,7 +427,7 @@ def _merge_spelled_out(children: list) -> list:
             window = children[position : position + length]
             if all(c and c[0] == "word" and c[1] == DEFAULT_FIELD for c in window):
                 text = " ".join(c[2] for c in window)
-                if _analysed(text) in table:
+                if analysed(text) in table:
                     out.append(("phrase", DEFAULT_FIELD, text))
                     position += length
                     merged = True
@@ -486,8 +439,8 @@ def _merge_spelled_out(children: list) -> list:
 
 
 def _only_negative(q) -> bool:
-    return isinstance(q, Q.Not) or (
-        isinstance(q, Q.And) and all(isinstance(p, Q.Not) for p in q.subqueries)
+    return isinstance(q, Not) or (
+        isinstance(q, And) and all(isinstance(p, Not) for p in q.subqueries)
     )
 
 
@@ -495,8 +448,8 @@ def _anchor_negatives(q):
     """Whoosh cannot run a query that only excludes; exclude from every item instead."""
     if q is None or not _only_negative(q):
         return q
-    excluded = q.query if isinstance(q, Q.Not) else Q.Or([p.query for p in q.subqueries])
-    return Q.AndNot(Q.Every(), excluded)
+    excluded = q.query if isinstance(q, Not) else Or(tuple(p.query for p in q.subqueries))
+    return AndNot(Every(), excluded)
 
 
 def _plain_words(text: str) -> tuple[list[str], int]:
@@ -506,7 +459,7 @@ def _plain_words(text: str) -> tuple[list[str], int]:
     for word in _PLAIN_WORD.findall(text):
         if word.upper() in ("OR", "AND", "NOT"):
             continue
-        distinct.setdefault(_analysed(word) or (word.lower(),), word)
+        distinct.setdefault(analysed(word) or (word.lower(),), word)
     words = list(distinct.values())
     return words[:MAX_TERMS], max(0, len(words) - MAX_TERMS)
 
@@ -519,13 +472,13 @@ def _plain_query(text: str, highlight: list[str], notices: list[str] | None = No
         notices.append(_dropped_notice(words, dropped))
     parts = []
     for word in words:
-        compiled = _synonyms(DEFAULT_FIELD, _analysed(word), highlight)
+        compiled = _synonyms(DEFAULT_FIELD, analysed(word), highlight)
         if compiled is not None:
             highlight.append(word)
             parts.append(compiled)
     if not parts:
         return None
-    return parts[0] if len(parts) == 1 else Q.And(parts)
+    return parts[0] if len(parts) == 1 else And(tuple(parts))
 
 
 def _dropped_notice(kept: list[str], dropped: int) -> str:
@@ -542,20 +495,20 @@ def with_request_boost(q):
         return None
     boosts = []
     for term in _positive_terms(q):
-        boosts.append(Q.Term("request", term, boost=REQUEST_BOOST))
+        boosts.append(Term("request", term, boost=REQUEST_BOOST))
     if not boosts:
         return q
-    return Q.AndMaybe(q, Q.Or(boosts))
+    return AndMaybe(q, Or(tuple(boosts)))
 
 
 def _positive_terms(q) -> list[str]:
-    if isinstance(q, Q.Not):
+    if isinstance(q, Not):
         return []
-    if isinstance(q, Q.AndNot):
+    if isinstance(q, AndNot):
         return _positive_terms(q.a)
-    if isinstance(q, Q.Term) and q.fieldname == DEFAULT_FIELD:
+    if isinstance(q, Term) and q.fieldname == DEFAULT_FIELD:
         return [q.text]
-    if isinstance(q, Q.Phrase) and q.fieldname == DEFAULT_FIELD:
+    if isinstance(q, Phrase) and q.fieldname == DEFAULT_FIELD:
         return list(q.words)
     out: list[str] = []
     for child in getattr(q, "subqueries", ()):
@@ -566,8 +519,20 @@ def _positive_terms(q) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def parse_user_query(text: str | None) -> ParsedQuery:
-    """Never raises: any problem becomes a plain word search and a notice."""
+def parse_user_query(text: str | None, analyzer: Analyzer | None = None) -> ParsedQuery:
+    """Never raises: any problem becomes a plain word search and a notice.
+
+    `analyzer` gives the terms the backend indexes for a text (a backend's `analyze`); without
+    one, words are only lower-cased (plain_terms), enough to know what to highlight.
+    """
+    token = CURRENT_ANALYZER.set(analyzer or plain_terms)
+    try:
+        return _parse_or_fall_back(text)
+    finally:
+        CURRENT_ANALYZER.reset(token)
+
+
+def _parse_or_fall_back(text: str | None) -> ParsedQuery:
     try:
         return _parse(text or "")
     except Exception:  # noqa: BLE001 - the search box must always answer
@@ -603,7 +568,7 @@ def _parse(text: str) -> ParsedQuery:
         numbers.append(f"{match.group(1).upper()}{match.group(2)}-{match.group(3)}")
     if numbers:
         parsed.case_numbers = list(dict.fromkeys(numbers))
-        parsed.case_query = Q.Or([Q.Term("case", n.lower()) for n in parsed.case_numbers])
+        parsed.case_query = Or(tuple(Term("case", n.lower()) for n in parsed.case_numbers))
         text = _CASE_NUMBER.sub(" ", text)
         # The commas and semicolons that separated a list of case numbers are not words.
         text = _LIST_SEPARATORS.sub(" ", text).strip()
@@ -642,9 +607,9 @@ def _parse(text: str) -> ParsedQuery:
 
 def key_terms_query(
     terms: list[str], request_boost: float = REQUEST_BOOST, request_only: frozenset = frozenset()
-):
+) -> Node | None:
     """An OR over analysed terms for free-text similarity, request matches weighted higher;
     `request_only` terms count only where they are in the request."""
-    parts = [Q.Term(DEFAULT_FIELD, t) for t in terms if t not in request_only]
-    parts += [Q.Term("request", t, boost=request_boost) for t in terms]
-    return Q.Or(parts) if parts else None
+    parts = [Term(DEFAULT_FIELD, t) for t in terms if t not in request_only]
+    parts += [Term("request", t, boost=request_boost) for t in terms]
+    return Or(tuple(parts)) if parts else None

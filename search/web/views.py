@@ -80,8 +80,7 @@ def highlight(text: str, terms: list[str]) -> SafeString:
         return mark_safe("")  # noqa: S308 - empty
     if not terms:
         return escape(text)
-    from search.engine.whoosh.schema import stem
-    from search.snippets import highlight_stems
+    from search.snippets import highlight_stems, stem
 
     stems, prefixes = highlight_stems(terms)
     pieces: list[str] = []

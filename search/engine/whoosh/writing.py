@@ -120,7 +120,11 @@ def live_writer(root: Path, *, procs: int = 1, wait_seconds: float | None = None
 
 
 def build_generation(
-    root: Path, fill: Callable[[object], None], *, on_switch: Callable | None = None
+    root: Path,
+    fill: Callable[[object], None],
+    *,
+    on_switch: Callable | None = None,
+    procs: int | None = None,
 ) -> str:
     """Fill a fresh generation of the index folder `root` with `fill(writer)`, then make it the
     live one.
@@ -135,7 +139,10 @@ def build_generation(
     path = root / name
     path.mkdir()
     ix = index.create_in(str(path), schema.build_schema())
-    writer = new_writer(ix, **BUILD_WRITER_OPTIONS)
+    options = dict(BUILD_WRITER_OPTIONS)
+    if procs is not None:
+        options["procs"] = procs
+    writer = new_writer(ix, **options)
     parallel = isinstance(writer, MpWriter)
     try:
         storage.add_schema_marker(writer)
@@ -146,7 +153,7 @@ def build_generation(
         raise
     # One segment per writer process: merging them would rewrite the whole index for little
     # gain at search time (searches read the segments one after the other).
-    writer.commit(optimize=not (parallel and BUILD_WRITER_OPTIONS.get("multisegment")))
+    writer.commit(optimize=not (parallel and options.get("multisegment")))
     with storage.root_lock(root):
         old = storage.current_generation(root)
         old_lock = None

@@ -11,6 +11,8 @@ from search import indexing
 from search.engine.query import key_terms_query, parse_user_query
 from search.engine.whoosh import schema
 from search.engine.whoosh.bits import docnums_from_bits
+from search.engine.whoosh.compiler import to_whoosh
+from search.engine.whoosh.documents import whoosh_fields
 from search.engine.whoosh.snapshot import snapshot
 from search.indexing import sync_pending
 from search.ingest import store_letter
@@ -68,11 +70,12 @@ def _whoosh_ranking(snap, q, allowed, limit):
 @pytest.mark.parametrize("text", QUERIES)
 def test_our_scores_equal_whooshs_for_every_match(synthetic_index, text):
     snap = synthetic_index
-    parsed = parse_user_query(text)
-    matches, finished = snap.evaluator.docs_bits(parsed.match_query)
+    parsed = parse_user_query(text, schema.analyze)
+    matches, finished = snap.evaluator.docs_bits(to_whoosh(parsed.match_query))
     assert finished and matches, text
-    ours, timed_out = snap.scorer.top_scored(parsed.query, matches, 10_000, 30, matched_only=True)
-    theirs, _ = _whoosh_ranking(snap, parsed.query, matches, 10_000)
+    q = to_whoosh(parsed.query)
+    ours, timed_out = snap.scorer.top_scored(q, matches, 10_000, 30, matched_only=True)
+    theirs, _ = _whoosh_ranking(snap, q, matches, 10_000)
     assert not timed_out
     assert len(ours) == len(theirs) > 0
     their_scores = dict(theirs)
@@ -86,10 +89,10 @@ def test_our_scores_equal_whooshs_for_every_match(synthetic_index, text):
 
 def test_filtered_candidates_and_unscored_matches(synthetic_index):
     snap = synthetic_index
-    parsed = parse_user_query("therapy")
-    matches, _ = snap.evaluator.docs_bits(parsed.match_query)
+    parsed = parse_user_query("therapy", schema.analyze)
+    matches, _ = snap.evaluator.docs_bits(to_whoosh(parsed.match_query))
     upheld = matches & snap.facets.value_bits("outcome", "upheld")
-    hits, _ = snap.scorer.top_scored(parsed.query, upheld, 5, 30)
+    hits, _ = snap.scorer.top_scored(to_whoosh(parsed.query), upheld, 5, 30)
     assert hits and all(upheld >> docnum & 1 for docnum, _ in hits)
     # A query whose words do not score (only a negation) still lists its matches, unscored.
     hits, _ = snap.scorer.top_scored(Q.Not(Q.Term("text", "therapi")), None, 3, 30)
@@ -99,7 +102,7 @@ def test_filtered_candidates_and_unscored_matches(synthetic_index):
 
 def test_key_terms_query_for_similar_items(synthetic_index):
     snap = synthetic_index
-    q = key_terms_query(["knee", "arthroscopi", "physic", "therapi", "pain"])
+    q = to_whoosh(key_terms_query(["knee", "arthroscopi", "physic", "therapi", "pain"]))
     ours, _ = snap.scorer.top_scored(q, None, 20, 30, matched_only=True)
     theirs, _ = _whoosh_ranking(snap, q, None, 20)
     assert [round(s, 4) for _, s in ours] == [round(s, 4) for _, s in theirs]
@@ -126,9 +129,10 @@ def test_phrases_match_the_items_whose_words_stand_together(synthetic_index, phr
     expected = set()
     rows = list(Letter.objects.values(*indexing._LETTER_FIELDS))
     for document in indexing.documents_for_letters(rows):
-        in_field = field and set(words) <= set(schema.analyze(document[field]))
-        if _holds(schema.text_tokens(document["text"]), words) and (not field or in_field):
-            expected.add(document["id"])
+        fields = whoosh_fields(document)
+        in_field = field and set(words) <= set(schema.analyze(fields[field]))
+        if _holds(schema.text_tokens(document.text), words) and (not field or in_field):
+            expected.add(document.item_id)
     assert found == expected
     if phrase != '"therapy physical"':
         assert expected, phrase

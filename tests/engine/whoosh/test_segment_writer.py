@@ -8,6 +8,7 @@ import pytest
 from search import indexing
 from search.engine.whoosh import patches, schema
 from search.engine.whoosh import segment_writer as whoosh_writer
+from search.engine.whoosh.documents import prepared
 from search.models import Letter
 from tests.search_support import store_synthetic
 
@@ -89,7 +90,7 @@ def test_our_writer_patches_write_the_same_segment_as_whoosh(
 
     store_synthetic(60)
     rows = list(Letter.objects.order_by("id").values(*indexing._LETTER_FIELDS))
-    documents = [schema.prepare_document(d) for d in indexing.documents_for_letters(rows)]
+    documents = [prepared(d) for d in indexing.documents_for_letters(rows)]
 
     def build(folder):
         folder.mkdir()

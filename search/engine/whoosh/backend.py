@@ -1,0 +1,160 @@
+"""The Whoosh backend: the engine contract (search.engine.contract) over an index folder.
+
+Configured by the service from settings (search.backends):
+
+    SEARCH_BACKENDS = {"default": {"BACKEND": "search.engine.whoosh.backend.WhooshBackend",
+                                   "PATH": ..., "TIME_LIMIT_SECONDS": 2.0}}
+
+It reads no Django settings itself. Constructing it installs our Whoosh patches (patches.py),
+so it serves the same without Django.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+
+from search.engine.contract import (
+    EngineResult,
+    ItemDocument,
+    ScoredItem,
+    SearchSpec,
+    SimilarItems,
+    SimilarSpec,
+)
+from search.engine.query import key_terms_query
+from search.engine.whoosh import execution, patches, schema, storage, writing
+from search.engine.whoosh.compiler import term, to_whoosh
+from search.engine.whoosh.documents import prepared, stored_item
+from search.engine.whoosh.snapshot import IndexSnapshot, snapshot
+
+SIMILAR_TERMS = 15  # key terms of the item or text searched for
+# A key term found in more than this share of items ranks little (a low idf) but its posting
+# list is most of the cost of a similarity search: it counts only where it is in the request.
+COMMON_TERM_SHARE = 0.2
+DEFAULT_TIME_LIMIT = 2.0
+
+
+class WhooshWriter:
+    """A Whoosh writer seen through the contract's IndexWriter."""
+
+    def __init__(self, writer):
+        self.writer = writer
+
+    def add(self, documents: Iterable[ItemDocument]) -> int:
+        count = 0
+        for document in documents:
+            self.writer.add_document(**prepared(document))
+            count += 1
+        return count
+
+    def delete_letters(self, letter_ids: Iterable[str]) -> None:
+        for letter_id in letter_ids:
+            self.writer.delete_by_term("letter_id", letter_id)
+
+    def replace_letters(self, letter_ids: Sequence[str], documents: Iterable[ItemDocument]) -> int:
+        self.delete_letters(letter_ids)
+        return self.add(documents)
+
+
+class WhooshBackend:
+    """Search, similar items and writing over the Whoosh index in the folder `path`."""
+
+    def __init__(self, path, *, time_limit_seconds: float = DEFAULT_TIME_LIMIT,
+                 build_procs: int | None = None):
+        patches.install()
+        self.path = Path(path)
+        self.time_limit = float(time_limit_seconds)
+        self.build_procs = build_procs
+
+    # -- reading
+
+    def snapshot(self) -> IndexSnapshot:
+        """The live index's snapshot (raises errors.IndexUnavailable)."""
+        return snapshot(self.path)
+
+    def search(self, spec: SearchSpec) -> EngineResult:
+        return execution.run(self.snapshot(), spec, self._time_limit(spec.time_limit))
+
+    def similar(self, spec: SimilarSpec) -> SimilarItems:
+        """Items like `spec.item_id` (request twice, then rationale; its own letter left out,
+        its treatment category first) or like `spec.text`: their key terms OR-ed, matches in
+        the request weighted higher, only items that hold some key term."""
+        snap = self.snapshot()
+        result = SimilarItems()
+        allowed = snap.live_bits
+        category = None
+        if spec.item_id is not None:
+            docnum = snap.document_number(id=spec.item_id)
+            if docnum is None:
+                return SimilarItems(found=False)
+            source = stored_item(snap.stored(docnum))
+            category = source.category
+            text = f"{source.request}\n{source.request}\n{source.rationale}"
+            own_letter = snap.cached(
+                ("filter", "letter_id", source.letter_id),
+                lambda: snap.evaluator.docs_bits(term("letter_id", source.letter_id))[0],
+            )
+            allowed &= ~own_letter
+        else:
+            text = (spec.text or "")[:50_000]
+        for name, values in spec.filters.items():
+            for value in values:
+                allowed &= snap.facets.value_bits(name, value)
+        terms = [t for t, _ in snap.key_terms_from_text("text", text, SIMILAR_TERMS)]
+        result.terms = terms
+        q = key_terms_query(terms, request_only=self._common_terms(snap, terms))
+        if q is None:
+            return result
+        pool, result.timed_out = snap.scorer.top_scored(
+            to_whoosh(q), allowed, spec.limit, self._time_limit(spec.time_limit),
+            matched_only=True,
+        )
+        hits = [ScoredItem(i.item_id, float(s), i) for d, s in pool
+                for i in (stored_item(snap.stored(d)),)]
+        if category is not None:
+            hits.sort(key=lambda h: (h.item.category != category, -h.score))
+        result.hits = hits
+        return result
+
+    def _common_terms(self, snap: IndexSnapshot, terms: list[str]) -> frozenset:
+        limit = COMMON_TERM_SHARE * max(1, snap.total)
+        return frozenset(t for t in terms if snap.doc_frequency("text", t) > limit)
+
+    def _time_limit(self, asked: float | None) -> float:
+        return self.time_limit if asked is None else float(asked)
+
+    # Plain functions, the same object on every backend: the query parser caches by analyzer.
+    analyze = staticmethod(schema.analyze)
+    stem = staticmethod(schema.stem)
+
+    def clear_caches(self) -> None:
+        with contextlib.suppress(Exception):
+            self.snapshot().clear_caches()
+
+    # -- writing
+
+    @contextlib.contextmanager
+    def writer(self, *, procs: int = 1, wait_seconds: float | None = None) -> Iterator:
+        with writing.live_writer(self.path, procs=procs, wait_seconds=wait_seconds) as writer:
+            yield WhooshWriter(writer)
+
+    def rebuild(self, fill: Callable[[WhooshWriter], None]) -> str:
+        return writing.build_generation(
+            self.path, lambda writer: fill(WhooshWriter(writer)), procs=self.build_procs
+        )
+
+    @property
+    def parallel_procs(self) -> int:
+        """Processes a large batch is written with."""
+        return self.build_procs or writing.BUILD_WRITER_OPTIONS.get("procs", 1)
+
+    def document_count(self) -> int | None:
+        return storage.live_document_count(self.path)
+
+    def indexed_ids(self) -> tuple[set[str], set[str]]:
+        return self.snapshot().live_ids()
+
+    def generation(self) -> str | None:
+        return storage.current_generation(self.path)
