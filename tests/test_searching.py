@@ -340,3 +340,30 @@ def test_every_facet_is_a_parameter():
             "days_"
         ):
             assert request.selected(name) == ("x",)
+
+
+def test_the_backend_comes_from_settings(settings, tmp_path):
+    from pathlib import Path
+
+    from benchmarks.peers.fts5 import Fts5Backend
+    from search.backends import get_backend
+    from search.engine.whoosh.backend import WhooshBackend
+
+    backend = get_backend()
+    assert isinstance(backend, WhooshBackend)
+    assert backend.path == Path(settings.SEARCH_INDEX_DIR)  # read at call time
+    settings.SEARCH_TIME_LIMIT_SECONDS = 0.75
+    assert get_backend().time_limit == 0.75
+    settings.SEARCH_BACKENDS = {
+        "default": {
+            "BACKEND": "search.engine.whoosh.backend.WhooshBackend",
+            "PATH": tmp_path / "elsewhere",
+            "TIME_LIMIT_SECONDS": 0.5,
+        },
+        "peer": {"BACKEND": "benchmarks.peers.fts5.Fts5Backend", "PATH": tmp_path / "fts5"},
+    }
+    backend = get_backend()
+    assert backend.path == tmp_path / "elsewhere" and backend.time_limit == 0.5
+    assert isinstance(get_backend("peer"), Fts5Backend)
+    with pytest.raises(KeyError):
+        get_backend("missing")
