@@ -311,7 +311,6 @@ _ACOEM_CHAPTER_PATTERNS: list[tuple[str, str]] = [
     ("Workplace Mental Health", r"(?:Workplace )?Mental Health|Stress"),
     ("Eye", r"Eye"),
 ]
-ACOEM_GUIDELINES: list[str] = [name for name, _ in _ACOEM_CHAPTER_PATTERNS]
 
 # Publishers and sites cited as "other" evidence, canonical short name -> regex.
 _OTHER_PUBLISHER_PATTERNS: list[tuple[str, str]] = [
