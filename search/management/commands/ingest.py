@@ -55,9 +55,10 @@ class Command(BaseCommand):
                 f"{report.indexed} items indexed (one per disputed treatment)"
             )
         if report.error:
+            left_out = f"{len(report.not_stored)} files not stored. " if report.not_stored else ""
             self.stderr.write(
-                f"ingest stopped: {report.error}. {len(report.not_stored)} files not stored; "
-                "run the same ingest again once that is fixed (letters already stored are kept)."
+                f"ingest stopped: {report.error}. {left_out}Run the same ingest again once that "
+                "is fixed: letters already stored are kept and not stored twice."
             )
             sys.exit(3)
         if report.rejected:
