@@ -345,3 +345,17 @@ def test_folder_ingest_reads_nothing_through_links_and_reports_what_it_skipped(
         "dangling.txt": link,
         "pipe.txt": "skipped: a FIFO (named pipe), not a regular file",
     }
+
+
+def test_ingest_summary_says_it_indexed_items_not_letters(command_data_dir, tmp_path):
+    letters = list(generate_letters(3, seed=14))
+    for letter in letters:
+        (tmp_path / f"{letter.case_number}.txt").write_text(letter.text)
+    result = run_manage(command_data_dir, "ingest", "--no-progress", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    items = sum(len(parse_letter(letter.text).items) for letter in letters)
+    assert items != len(letters)
+    assert result.stdout.strip() == (
+        f"3 ingested, 0 unchanged, 0 replaced, 0 rejected; "
+        f"{items} items indexed (one per disputed treatment)"
+    )
