@@ -14,8 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from search.letters.synthetic import write_corpus
-from tests.manage_process import PROJECT, manage_env, run_manage, start_manage
+from tests.manage_process import (
+    PROJECT,
+    clean_run_export,
+    manage_env,
+    migrated_data_dir,
+    run_manage,
+    start_manage,
+    synthetic_folder,
+)
 
 LETTERS = 400
 
@@ -50,23 +57,16 @@ def search_total(data_dir: Path, query: str = "") -> int:
 
 @pytest.fixture(scope="module")
 def corpus_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("synthetic-letters")
-    write_corpus(folder, LETTERS, seed=11)
-    return folder
+    return synthetic_folder(tmp_path_factory, "synthetic-letters", LETTERS, seed=11)
 
 
 @pytest.fixture(scope="module")
 def clean_export(corpus_dir, tmp_path_factory) -> str:
-    data_dir = tmp_path_factory.mktemp("clean")
-    assert run_manage(data_dir, "migrate", "--noinput", "-v", "0").returncode == 0
-    assert run_manage(data_dir, "ingest", "--json", str(corpus_dir)).returncode == 0
-    return run_manage(data_dir, "export", "--jsonl").stdout
+    return clean_run_export(tmp_path_factory.mktemp("clean"), corpus_dir)
 
 
 def fresh_data_dir(tmp_path: Path) -> Path:
-    data_dir = tmp_path / "data"
-    assert run_manage(data_dir, "migrate", "--noinput", "-v", "0").returncode == 0
-    return data_dir
+    return migrated_data_dir(tmp_path / "data")
 
 
 def test_kill_during_the_index_commit_then_rerun(tmp_path, corpus_dir, clean_export):

@@ -12,8 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from search.letters.synthetic import write_corpus
-from tests.manage_process import migrated_data_dir, run_manage
+from tests.manage_process import (
+    clean_run_export,
+    migrated_data_dir,
+    run_manage,
+    synthetic_folder,
+)
 
 LETTERS = 150  # about 2.3 MB of database and 3 MB of index
 pytestmark = pytest.mark.slow  # about a minute: five ingests of 150 letters
@@ -21,16 +25,12 @@ pytestmark = pytest.mark.slow  # about a minute: five ingests of 150 letters
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("full-disk-letters")
-    write_corpus(folder, LETTERS, seed=41)
-    return folder
+    return synthetic_folder(tmp_path_factory, "full-disk-letters", LETTERS, seed=41)
 
 
 @pytest.fixture(scope="module")
 def clean_export(corpus, tmp_path_factory) -> str:
-    data_dir = migrated_data_dir(tmp_path_factory.mktemp("roomy") / "data")
-    assert run_manage(data_dir, "ingest", "--json", str(corpus)).returncode == 0
-    return run_manage(data_dir, "export", "--jsonl").stdout
+    return clean_run_export(tmp_path_factory.mktemp("roomy") / "data", corpus)
 
 
 @pytest.fixture
