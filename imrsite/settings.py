@@ -96,9 +96,16 @@ def database_from_env() -> dict:
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "imr.sqlite3",
         # Ingest and search run in separate processes; wait for a lock instead of failing.
+        # IMMEDIATE: a transaction takes the write lock when it begins, waiting up to `timeout`
+        # for another ingest's batch; a deferred one would read first and then fail at once
+        # ("database is locked") when it came to write while another process held the lock.
         # synchronous stays FULL (each commit fsync'd): bulk ingest commits a batch of letters
         # at a time, so NORMAL measured no faster there and would give up durability.
-        "OPTIONS": {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"},
+        "OPTIONS": {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;",
+        },
     }
 
 

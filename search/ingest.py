@@ -11,6 +11,12 @@ to its savepoint and stored again one letter at a time, each in a savepoint of i
 letter at fault is rolled back alone and reported while the others go in. A run killed part-way
 loses at most its last, uncommitted batch, which the next run stores again; the index follows
 the database through `Letter.index_pending`.
+
+Stores are one at a time across processes (SQLite's IMMEDIATE transactions, a PostgreSQL advisory
+lock): a second ingest, or an upload, waits for the batch being stored instead of failing. When the
+database cannot store anything at all (disk full, locked past its timeout, connection lost), no
+letter is at fault: the run stops, reports what was stored and what was not and why
+(`IngestReport.error`, `not_stored`), and leaves the database as the last committed batch left it.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 
 from search.letters import domain
 from search.letters.extract import ExtractionError, extract_letter_text
@@ -44,6 +50,14 @@ REJECTED = "rejected"
 
 STORE_BATCH_LETTERS = 100
 STORE_BATCH_SECONDS = 2.0
+# The key of the PostgreSQL advisory lock that makes stores take turns ("IMR" in ASCII).
+STORE_LOCK_KEY = 0x494D52
+# Failures of the database or the disk itself, not of the letter being stored.
+UNAVAILABLE_ERRORS = (OperationalError, InterfaceError, OSError)
+
+
+class StoreUnavailable(Exception):
+    """The database could not store a batch at all; the batch is in `IngestReport.not_stored`."""
 
 
 @dataclass
@@ -54,6 +68,9 @@ class IngestReport:
     rejected: list[dict] = field(default_factory=list)
     letters: list[dict] = field(default_factory=list)
     indexed: int = 0
+    # Set when the run stopped before the end: why, and the files it did not store.
+    error: str = ""
+    not_stored: list[dict] = field(default_factory=list)
 
     def add(self, path: str, status: str, letter: Letter | None = None, reason: str = "") -> None:
         if status == REJECTED:
@@ -69,6 +86,11 @@ class IngestReport:
             }
         )
 
+    def stop(self, error: str, not_stored: Iterable[str] = (), reason: str = "") -> None:
+        """The run stopped: `error` says why; `not_stored` lists files left out, with `reason`."""
+        self.error = self.error or error
+        self.not_stored.extend({"path": path, "reason": reason or error} for path in not_stored)
+
     def merge(self, other: IngestReport) -> None:
         self.ingested += other.ingested
         self.unchanged += other.unchanged
@@ -76,15 +98,21 @@ class IngestReport:
         self.rejected.extend(other.rejected)
         self.letters.extend(other.letters)
         self.indexed += other.indexed
+        self.error = self.error or other.error
+        self.not_stored.extend(other.not_stored)
 
     def as_json(self) -> dict:
-        return {
+        report = {
             "ingested": self.ingested,
             "unchanged": self.unchanged,
             "replaced": self.replaced,
             "rejected": self.rejected,
             "letters": self.letters,
         }
+        if self.error:  # only a run that stopped early has these, so a full run reads as before
+            report["error"] = self.error
+            report["not_stored"] = self.not_stored
+        return report
 
 
 def text_hash(text: str) -> str:
@@ -103,17 +131,27 @@ def ingest_paths(
     report = IngestReport()
     max_bytes = settings.IMR_MAX_LETTER_BYTES
     candidates = candidate_files(paths)
-    with LetterBatch(report) as batch:
-        for done, candidate in enumerate(candidates, start=1):
-            if isinstance(candidate, Rejected):
-                batch.reject(candidate.path, candidate.reason)
-            else:
-                for entry in read_candidate(candidate, max_bytes):
-                    ingest_entry(entry, batch)
-            if progress:
-                progress(done, len(candidates))
+    done, reading = 0, None
+    try:
+        with LetterBatch(report) as batch:
+            for done, candidate in enumerate(candidates, start=1):
+                reading = candidate
+                if isinstance(candidate, Rejected):
+                    batch.reject(candidate.path, candidate.reason)
+                else:
+                    for entry in read_candidate(candidate, max_bytes):
+                        ingest_entry(entry, batch)
+                if progress:
+                    progress(done, len(candidates))
+            reading = None
+    except StoreUnavailable:
+        if isinstance(reading, Path) and reading.suffix.lower() == ".zip":
+            report.stop(report.error, [str(reading)], "the run stopped inside this archive")
+        unread = [str(getattr(c, "path", c)) for c in candidates[done:]]
+        report.stop(report.error, unread, "not read: the run stopped before this file")
+        return report
     if update_index:
-        report.indexed = sync_index()
+        _sync_into(report)
     return report
 
 
@@ -122,19 +160,36 @@ def ingest_upload(name: str, data: bytes, *, update_index: bool = True) -> Inges
     report = IngestReport()
     max_bytes = settings.IMR_MAX_LETTER_BYTES
     suffix = Path(name).suffix.lower()
-    with LetterBatch(report) as batch:
-        if suffix == ".zip":
-            for entry in iter_zip_bytes(name, data, max_bytes):
-                ingest_entry(entry, batch)
-        elif suffix not in (".pdf", ".txt"):
-            batch.reject(name, "unsupported file type: use .pdf, .txt or .zip")
-        elif len(data) > max_bytes:
-            batch.reject(name, f"file too large (the limit is {max_bytes:,} bytes)")
-        else:
-            ingest_entry(LetterFile(name, data), batch)
+    try:
+        with LetterBatch(report) as batch:
+            if suffix == ".zip":
+                for entry in iter_zip_bytes(name, data, max_bytes):
+                    ingest_entry(entry, batch)
+            elif suffix not in (".pdf", ".txt"):
+                batch.reject(name, "unsupported file type: use .pdf, .txt or .zip")
+            elif len(data) > max_bytes:
+                batch.reject(name, f"file too large (the limit is {max_bytes:,} bytes)")
+            else:
+                ingest_entry(LetterFile(name, data), batch)
+    except StoreUnavailable:
+        return report  # report.error says why; the batch is in report.not_stored
     if update_index:
-        report.indexed = sync_index()
+        _sync_into(report)
     return report
+
+
+def _sync_into(report: IngestReport) -> None:
+    """Index what was stored; if the index cannot be written, the letters stay stored and
+    pending (the next ingest indexes them) and the report says so."""
+    from search.engine.whoosh.index import IndexUnavailable
+
+    try:
+        report.indexed = sync_index()
+    except (IndexUnavailable, *UNAVAILABLE_ERRORS) as exc:
+        report.stop(
+            f"the search index was not updated ({_describe(exc)}); the letters stored are kept "
+            "and the next ingest indexes them"
+        )
 
 
 def ingest_entry(entry: LetterFile | Rejected, batch: LetterBatch) -> None:
@@ -195,40 +250,84 @@ class LetterBatch:
             self.flush()
 
     def flush(self) -> list[tuple[str, str, Letter | None]]:
-        """Store what is waiting; returns (path, status, letter) for each entry."""
+        """Store what is waiting; returns (path, status, letter) for each entry.
+
+        Raises StoreUnavailable, with nothing of the batch stored and the report saying so, when
+        the database itself fails (UNAVAILABLE_ERRORS) rather than refusing one letter."""
         entries, letters = self.entries, self.letters
         self.entries, self.letters = [], 0
-        with transaction.atomic() if letters else contextlib.nullcontext():
-            stored = None
-            if letters > 1:
-                batch = [entry[1:4] for entry in entries if entry[1] is not None]
-                try:
-                    # All at once (a few statements for the batch), else one by one below.
-                    with transaction.atomic():
-                        stored = iter(store_letters(batch))
-                except Exception:  # noqa: BLE001 - each letter is tried again on its own
-                    stored = None
-            results = []
-            for path, parsed, text, source_name, reason in entries:
+        try:
+            with transaction.atomic() if letters else contextlib.nullcontext():
+                if letters:
+                    _take_store_turn()
+                results = _store_entries(entries, letters)
+        except UNAVAILABLE_ERRORS as exc:
+            for path, parsed, _, _, reason in entries:
                 if parsed is None:
-                    results.append((path, REJECTED, None, reason))
-                elif stored is not None:
-                    letter, status = next(stored)
-                    results.append((path, status, letter, ""))
-                else:
-                    try:
-                        letter, status = store_letter(parsed, text, source_name=source_name)
-                    except Exception as exc:  # noqa: BLE001 - rolled back to its savepoint
-                        results.append((path, REJECTED, None, _store_failure(exc)))
-                    else:
-                        results.append((path, status, letter, ""))
+                    self.report.add(path, REJECTED, reason=reason)
+            self.report.stop(
+                f"the database could not store letters ({_describe(exc)})",
+                [path for path, parsed, *_ in entries if parsed is not None],
+                f"not stored: {_describe(exc)}",
+            )
+            raise StoreUnavailable(self.report.error) from exc
         for path, status, letter, reason in results:
             self.report.add(path, status, letter, reason=reason)
         return [(path, status, letter) for path, status, letter, _ in results]
 
 
+def _store_entries(entries: list[tuple], letters: int) -> list[tuple]:
+    """(path, status, letter, reason) for each entry; inside the batch's transaction."""
+    stored = None
+    if letters > 1:
+        batch = [entry[1:4] for entry in entries if entry[1] is not None]
+        try:
+            # All at once (a few statements for the batch), else one by one below.
+            with transaction.atomic():
+                stored = iter(store_letters(batch))
+        except UNAVAILABLE_ERRORS:
+            raise
+        except Exception:  # noqa: BLE001 - each letter is tried again on its own
+            stored = None
+    results = []
+    for path, parsed, text, source_name, reason in entries:
+        if parsed is None:
+            results.append((path, REJECTED, None, reason))
+        elif stored is not None:
+            letter, status = next(stored)
+            results.append((path, status, letter, ""))
+        else:
+            try:
+                letter, status = store_letter(parsed, text, source_name=source_name)
+            except UNAVAILABLE_ERRORS:
+                raise
+            except Exception as exc:  # noqa: BLE001 - rolled back to its savepoint
+                results.append((path, REJECTED, None, _store_failure(exc)))
+            else:
+                results.append((path, status, letter, ""))
+    return results
+
+
+def _take_store_turn() -> None:
+    """Wait for any other process storing letters, until this transaction ends.
+
+    SQLite needs nothing here: its transactions begin IMMEDIATE (settings.py), which takes the
+    write lock at the start. On PostgreSQL two runs storing the same new letter would otherwise
+    race: the second insert fails on the unique public id once the first commits."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [STORE_LOCK_KEY])
+
+
 def _store_failure(exc: Exception) -> str:
     return f"could not be stored ({type(exc).__name__})"
+
+
+def _describe(exc: BaseException) -> str:
+    """The database's or the system's own words ("database or disk is full", "No space left on
+    device"), on one line."""
+    text = (getattr(exc, "strerror", None) or str(exc) or type(exc).__name__).strip()
+    return " ".join(text.split())[:300]
 
 
 def store_letter(

@@ -5,7 +5,6 @@ folder, with their own data folder.
 """
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -15,37 +14,19 @@ from pathlib import Path
 
 import pytest
 
-from search.letters.synthetic import write_corpus
+from tests.manage_process import (
+    PROJECT,
+    clean_run_export,
+    manage_env,
+    migrated_data_dir,
+    run_manage,
+    start_manage,
+    synthetic_folder,
+)
 
-PROJECT = Path(__file__).resolve().parent.parent
 LETTERS = 400
 
 pytestmark = pytest.mark.slow
-
-
-def manage_env(data_dir: Path) -> dict:
-    env = {**os.environ, "IMR_DATA_DIR": str(data_dir)}
-    env.pop("DATABASE_URL", None)
-    return env
-
-
-def manage(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(PROJECT / "manage.py"), *args],
-        env=manage_env(data_dir),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
-def start(data_dir: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, str(PROJECT / "manage.py"), *args],
-        env=manage_env(data_dir),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def stored_letters(data_dir: Path) -> int:
@@ -76,28 +57,21 @@ def search_total(data_dir: Path, query: str = "") -> int:
 
 @pytest.fixture(scope="module")
 def corpus_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("synthetic-letters")
-    write_corpus(folder, LETTERS, seed=11)
-    return folder
+    return synthetic_folder(tmp_path_factory, "synthetic-letters", LETTERS, seed=11)
 
 
 @pytest.fixture(scope="module")
 def clean_export(corpus_dir, tmp_path_factory) -> str:
-    data_dir = tmp_path_factory.mktemp("clean")
-    assert manage(data_dir, "migrate", "--noinput", "-v", "0").returncode == 0
-    assert manage(data_dir, "ingest", "--json", str(corpus_dir)).returncode == 0
-    return manage(data_dir, "export", "--jsonl").stdout
+    return clean_run_export(tmp_path_factory.mktemp("clean"), corpus_dir)
 
 
 def fresh_data_dir(tmp_path: Path) -> Path:
-    data_dir = tmp_path / "data"
-    assert manage(data_dir, "migrate", "--noinput", "-v", "0").returncode == 0
-    return data_dir
+    return migrated_data_dir(tmp_path / "data")
 
 
 def test_kill_during_the_index_commit_then_rerun(tmp_path, corpus_dir, clean_export):
     data_dir = fresh_data_dir(tmp_path)
-    process = start(data_dir, "ingest", "--json", str(corpus_dir))
+    process = start_manage(data_dir, "ingest", "--json", str(corpus_dir))
     deadline = time.monotonic() + 300
     # Every letter is in the database before the index is written: kill as soon as they are.
     while time.monotonic() < deadline and process.poll() is None:
@@ -107,34 +81,34 @@ def test_kill_during_the_index_commit_then_rerun(tmp_path, corpus_dir, clean_exp
     process.send_signal(signal.SIGKILL)
     process.wait()
 
-    rerun = manage(data_dir, "ingest", "--json", str(corpus_dir))
+    rerun = run_manage(data_dir, "ingest", "--json", str(corpus_dir))
     assert rerun.returncode == 0, rerun.stderr
     report = json.loads(rerun.stdout)
     assert report["rejected"] == [] and report["replaced"] == 0
     assert report["ingested"] + report["unchanged"] == LETTERS
-    check = manage(data_dir, "check_index")
+    check = run_manage(data_dir, "check_index")
     assert check.returncode == 0, check.stdout + check.stderr
-    assert manage(data_dir, "export", "--jsonl").stdout == clean_export
+    assert run_manage(data_dir, "export", "--jsonl").stdout == clean_export
 
 
 def test_kill_during_rebuild_keeps_the_old_index_searchable(tmp_path, corpus_dir):
     data_dir = fresh_data_dir(tmp_path)
-    assert manage(data_dir, "ingest", str(corpus_dir)).returncode == 0
+    assert run_manage(data_dir, "ingest", str(corpus_dir)).returncode == 0
     total = search_total(data_dir)
     assert total > LETTERS  # more than one item a letter on average
 
     for delay in (0.5, 1.5):
-        process = start(data_dir, "rebuild_index")
+        process = start_manage(data_dir, "rebuild_index")
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         process.wait()
         assert search_total(data_dir) == total
-        assert manage(data_dir, "check_index").returncode == 0
+        assert run_manage(data_dir, "check_index").returncode == 0
 
-    rebuilt = manage(data_dir, "rebuild_index")
+    rebuilt = run_manage(data_dir, "rebuild_index")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert search_total(data_dir) == total
-    assert manage(data_dir, "check_index").returncode == 0
+    assert run_manage(data_dir, "check_index").returncode == 0
     # Generations left by the killed rebuilds are cleaned up: the live one and its predecessor.
     generations = [p for p in (data_dir / "index").iterdir() if p.is_dir()]
     assert len(generations) <= 2, generations
@@ -166,12 +140,8 @@ def test_kill_during_a_parallel_index_write_then_rerun(tmp_path, corpus_dir, cle
     if not Path("/proc/self/stat").exists():
         pytest.skip("needs /proc to find the writer processes")
     data_dir = fresh_data_dir(tmp_path)
-    env = {**manage_env(data_dir), "IMR_PARALLEL_SYNC_ITEMS": "1"}
-    process = subprocess.Popen(
-        [sys.executable, str(PROJECT / "manage.py"), "ingest", "--json", str(corpus_dir)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    process = start_manage(
+        data_dir, "ingest", "--json", str(corpus_dir), IMR_PARALLEL_SYNC_ITEMS="1"
     )
     deadline = time.monotonic() + 300
     writers: list[int] = []
@@ -188,14 +158,8 @@ def test_kill_during_a_parallel_index_write_then_rerun(tmp_path, corpus_dir, cle
     assert not any(alive(pid) for pid in writers)
 
     started = time.monotonic()
-    rerun = subprocess.run(
-        [sys.executable, str(PROJECT / "manage.py"), "ingest", "--json", str(corpus_dir)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    rerun = run_manage(data_dir, "ingest", "--json", str(corpus_dir), IMR_PARALLEL_SYNC_ITEMS="1")
     assert rerun.returncode == 0, rerun.stderr
     assert time.monotonic() - started < 50  # not waiting out a lock (60 s) held by orphans
-    assert manage(data_dir, "check_index").returncode == 0
-    assert manage(data_dir, "export", "--jsonl").stdout == clean_export
+    assert run_manage(data_dir, "check_index").returncode == 0
+    assert run_manage(data_dir, "export", "--jsonl").stdout == clean_export

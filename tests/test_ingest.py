@@ -6,8 +6,6 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,8 +20,7 @@ from search.letters.parser import parse_letter
 from search.letters.synthetic import generate_letters, write_corpus
 from search.models import Citation, Determination, Letter
 from tests.letters.test_sources import make_zip
-
-PROJECT = Path(__file__).resolve().parent.parent
+from tests.manage_process import migrated_data_dir, run_manage, start_manage
 
 
 def export_lines() -> list[dict]:
@@ -194,9 +191,7 @@ def _with_duplicate_item(parsed):
 
 
 @pytest.mark.django_db
-def test_a_letter_the_database_refuses_is_reported_while_its_batch_goes_in(
-    tmp_path, monkeypatch
-):
+def test_a_letter_the_database_refuses_is_reported_while_its_batch_goes_in(tmp_path, monkeypatch):
     write_corpus(tmp_path, 30, seed=5)
     (tmp_path / "SY99-prose.txt").write_text("Minutes of the garden club.\n" * 40)
     paths = sorted(tmp_path.glob("*.txt"))
@@ -269,25 +264,9 @@ def test_text_hash_normalises_whitespace_as_before():
 # Command-line behaviour: exit codes and --json, in a separate process with its own data folder.
 
 
-def run_manage(data_dir: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
-    env = {**os.environ, "IMR_DATA_DIR": str(data_dir)}
-    env.pop("DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, str(PROJECT / "manage.py"), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        **kwargs,
-    )
-
-
 @pytest.fixture
 def command_data_dir(tmp_path):
-    data_dir = tmp_path / "data"
-    result = run_manage(data_dir, "migrate", "--noinput", "-v", "0")
-    assert result.returncode == 0, result.stderr
-    return data_dir
+    return migrated_data_dir(tmp_path / "data")
 
 
 def test_ingest_command_json_and_exit_codes(command_data_dir, letters_dir, hostile_folder):
@@ -314,17 +293,10 @@ def test_killed_ingest_then_rerun_equals_one_uninterrupted_run(tmp_path, letters
     folders = [str(letters_dir / "seeds"), str(letters_dir / "pdf")]
     clean_dir, killed_dir = tmp_path / "clean", tmp_path / "killed"
     for data_dir in (clean_dir, killed_dir):
-        assert run_manage(data_dir, "migrate", "--noinput", "-v", "0").returncode == 0
+        migrated_data_dir(data_dir)
     assert run_manage(clean_dir, "ingest", "--json", *folders).returncode == 0
 
-    env = {**os.environ, "IMR_DATA_DIR": str(killed_dir)}
-    env.pop("DATABASE_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, str(PROJECT / "manage.py"), "ingest", "--json", *folders],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = start_manage(killed_dir, "ingest", "--json", *folders)
     database = killed_dir / "imr.sqlite3"
     deadline = time.monotonic() + 120
     stored = 0
@@ -345,3 +317,45 @@ def test_killed_ingest_then_rerun_equals_one_uninterrupted_run(tmp_path, letters
     assert exports[0] and exports[0] == exports[1]
     check = run_manage(killed_dir, "check_index")
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_folder_ingest_reads_nothing_through_links_and_reports_what_it_skipped(
+    command_data_dir, tmp_path
+):
+    inside, outside = (letter.text for letter in generate_letters(2, seed=12))
+    folder, elsewhere = tmp_path / "incoming", tmp_path / "elsewhere"
+    folder.mkdir()
+    elsewhere.mkdir()
+    (folder / "inside.txt").write_text(inside)
+    (elsewhere / "outside.txt").write_text(outside)  # a valid letter, but out of the folder
+    (folder / "link.txt").symlink_to(elsewhere / "outside.txt")
+    (folder / "folder-link").symlink_to(elsewhere, target_is_directory=True)
+    (folder / "dangling.txt").symlink_to(tmp_path / "removed.txt")
+    os.mkfifo(folder / "pipe.txt")
+
+    result = run_manage(command_data_dir, "ingest", "--json", str(folder), timeout=120)
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert [Path(row["path"]).name for row in report["letters"]] == ["inside.txt"]
+    reasons = {Path(row["path"]).name: row["reason"] for row in report["rejected"]}
+    link = "skipped: a symbolic link (links inside a folder are not followed)"
+    assert reasons == {
+        "link.txt": link,
+        "folder-link": link,
+        "dangling.txt": link,
+        "pipe.txt": "skipped: a FIFO (named pipe), not a regular file",
+    }
+
+
+def test_ingest_summary_says_it_indexed_items_not_letters(command_data_dir, tmp_path):
+    letters = list(generate_letters(3, seed=14))
+    for letter in letters:
+        (tmp_path / f"{letter.case_number}.txt").write_text(letter.text)
+    result = run_manage(command_data_dir, "ingest", "--no-progress", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    items = sum(len(parse_letter(letter.text).items) for letter in letters)
+    assert items != len(letters)
+    assert result.stdout.strip() == (
+        f"3 ingested, 0 unchanged, 0 replaced, 0 rejected; "
+        f"{items} items indexed (one per disputed treatment)"
+    )

@@ -1,5 +1,10 @@
 import io
+import os
+import threading
 import zipfile
+from pathlib import Path
+
+import pytest
 
 from search.letters.sources import (
     LetterFile,
@@ -8,6 +13,7 @@ from search.letters.sources import (
     is_safe_member_name,
     iter_letter_files,
     iter_zip_bytes,
+    read_candidate,
 )
 
 
@@ -87,3 +93,75 @@ def test_safe_member_names():
     assert not is_safe_member_name("a/../../c.pdf")
     assert not is_safe_member_name("C:\\windows\\x.txt")
     assert not is_safe_member_name("..\\x.txt")
+
+
+# Folders: links are never followed, FIFOs and devices never opened, and each is reported.
+
+
+def test_links_in_a_folder_are_reported_and_never_followed(tmp_path):
+    folder, outside = tmp_path / "letters", tmp_path / "outside"
+    (folder / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "secret.txt").write_bytes(b"outside the folder")
+    (folder / "inside.txt").write_bytes(b"a letter")
+    (folder / "to-outside.txt").symlink_to(outside / "secret.txt")
+    (folder / "to-inside.txt").symlink_to(folder / "inside.txt")
+    (folder / "dangling.pdf").symlink_to(tmp_path / "gone.pdf")
+    (folder / "sub" / "outside-folder").symlink_to(outside, target_is_directory=True)
+    (folder / "notes.md").symlink_to(outside / "secret.txt")  # reported whatever its name
+    found = list(iter_letter_files([folder]))
+    assert [(f.path, f.data) for f in found if isinstance(f, LetterFile)] == [
+        (str(folder / "inside.txt"), b"a letter")
+    ]
+    skipped = {Path(f.path).name: f.reason for f in found if isinstance(f, Rejected)}
+    assert set(skipped) == {
+        "to-outside.txt",
+        "to-inside.txt",
+        "dangling.pdf",
+        "outside-folder",
+        "notes.md",
+    }
+    assert all("symbolic link" in reason for reason in skipped.values())
+
+
+def test_fifo_in_a_folder_is_reported_without_blocking(tmp_path):
+    os.mkfifo(tmp_path / "pipe.txt")
+    os.mkfifo(tmp_path / "pipe")
+    found = _within_seconds(5, lambda: list(iter_letter_files([tmp_path])))
+    assert sorted((Path(f.path).name, f.reason) for f in found) == [
+        ("pipe", "skipped: a FIFO (named pipe), not a regular file"),
+        ("pipe.txt", "skipped: a FIFO (named pipe), not a regular file"),
+    ]
+
+
+def test_entry_swapped_for_a_fifo_or_link_after_listing_is_refused(tmp_path):
+    """The folder is listed first and read later: what is read is checked again, by the open
+    itself (no link followed, no wait on a FIFO)."""
+    outside = tmp_path / "secret.txt"
+    outside.write_bytes(b"outside the folder")
+    fifo, link = tmp_path / "was-a-letter.txt", tmp_path / "also-a-letter.pdf"
+    os.mkfifo(fifo)
+    link.symlink_to(outside)
+    (from_fifo,) = _within_seconds(5, lambda: list(read_candidate(fifo)))
+    assert from_fifo == Rejected(str(fifo), "skipped: a FIFO (named pipe), not a regular file")
+    (from_link,) = list(read_candidate(link))
+    assert isinstance(from_link, Rejected) and "symbolic link" in from_link.reason
+
+
+def test_a_link_named_by_the_user_is_followed(tmp_path):
+    (tmp_path / "real.txt").write_bytes(b"a letter")
+    (tmp_path / "named.txt").symlink_to(tmp_path / "real.txt")
+    (found,) = list(iter_letter_files([tmp_path / "named.txt"]))
+    assert isinstance(found, LetterFile) and found.data == b"a letter"
+
+
+def _within_seconds(seconds: float, call):
+    """call(), failing the test instead of hanging if it blocks (the daemon thread left blocked
+    does not keep the test run from ending)."""
+    result = []
+    thread = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        pytest.fail(f"blocked for more than {seconds} s")
+    return result[0]

@@ -11,7 +11,9 @@ from search.ingest import ingest_paths
 class Command(BaseCommand):
     help = (
         "Ingest IMR final determination letters (.pdf, .txt, folders, .zip). Exit code 0 when "
-        "every file was stored or already present, 1 when any file was rejected, 2 on usage errors."
+        "every file was stored or already present, 1 when any file was rejected, 2 on usage "
+        "errors, 3 when the run stopped early (database or disk full or unavailable; the report "
+        "says what was stored and what was not)."
     )
 
     def add_arguments(self, parser):
@@ -44,11 +46,21 @@ class Command(BaseCommand):
         else:
             for rejected in report.rejected:
                 self.stderr.write(f"rejected {rejected['path']}: {rejected['reason']}")
+            for left_out in report.not_stored:
+                self.stderr.write(f"not stored {left_out['path']}: {left_out['reason']}")
+            # `indexed` counts search items, one per disputed treatment, not letters.
             self.stdout.write(
                 f"{report.ingested} ingested, {report.unchanged} unchanged, "
                 f"{report.replaced} replaced, {len(report.rejected)} rejected; "
-                f"{report.indexed} letters indexed"
+                f"{report.indexed} items indexed (one per disputed treatment)"
             )
+        if report.error:
+            left_out = f"{len(report.not_stored)} files not stored. " if report.not_stored else ""
+            self.stderr.write(
+                f"ingest stopped: {report.error}. {left_out}Run the same ingest again once that "
+                "is fixed: letters already stored are kept and not stored twice."
+            )
+            sys.exit(3)
         if report.rejected:
             sys.exit(1)
 

@@ -23,8 +23,12 @@ class Command(BaseCommand):
             report = ingest_paths(folders)
             self.stdout.write(
                 f"Sample letters from {letters_dir}: {report.ingested} ingested, "
-                f"{report.unchanged} unchanged, {len(report.rejected)} rejected."
+                f"{report.unchanged} unchanged, {len(report.rejected)} rejected; "
+                f"{report.indexed} items indexed."
             )
+            if report.error:
+                self.stderr.write(f"load_demo stopped: {report.error}.")
+                raise SystemExit(3)
             return
         count = synthetic or 2000
         if not folders:
@@ -44,5 +48,5 @@ class Command(BaseCommand):
             added += 1
         indexed = sync_index()
         self.stdout.write(
-            f"Synthetic letters (labelled synthetic): {added} added, {indexed} indexed."
+            f"Synthetic letters (labelled synthetic): {added} added, {indexed} items indexed."
         )
