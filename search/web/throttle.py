@@ -98,7 +98,7 @@ def _increment(key: str, window: int) -> int:
 
 
 @dataclass
-class Hit:
+class Counted:
     """One counted event: `count` is the window's count including it (0 when the store failed
     and nothing was counted)."""
 
@@ -117,11 +117,11 @@ class Hit:
             _store_failed(exc)
 
 
-def hit(kind: str, identity: str, window: int) -> Hit:
+def hit(kind: str, identity: str, window: int) -> Counted:
     """Count one event in the current window, atomically across processes."""
     key = _key(kind, identity, window)
     try:
-        return Hit(key, _increment(key, window))
+        return Counted(key, _increment(key, window))
     except Exception as exc:  # noqa: BLE001 - any store failure fails open
         _store_failed(exc)
-        return Hit(key, 0)
+        return Counted(key, 0)
