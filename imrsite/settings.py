@@ -59,10 +59,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before any view, and so before CsrfViewMiddleware parses a POST body looking for its
+    # token; after AuthenticationMiddleware, since it asks whether the user is staff.
+    "search.web.middleware.UploadGuardMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "search.web.middleware.ContentSecurityPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "search.web.middleware.RateLimitMiddleware",
 ]
 
@@ -106,6 +109,9 @@ def database_from_env() -> dict:
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL;",
         },
+        # Each worker keeps its connection: when the last one closes, SQLite deletes the WAL
+        # index, and opening the database again must write it, which fails on a full disk.
+        "CONN_MAX_AGE": None,
     }
 
 
@@ -134,9 +140,19 @@ STATICFILES_DIRS = (
     [BASE_DIR / "search" / "assets"] if (BASE_DIR / "search" / "assets").exists() else []
 )
 
-# Uploaded letters are parsed in memory; cap what one request may carry.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Form bodies other than file uploads (sign-in, admin actions) are small: Django's default.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# A staff upload (several letters or a zip) is refused above this, from its Content-Length,
+# before any of it is read (search.web.middleware.UploadGuardMiddleware).
+IMR_MAX_UPLOAD_BYTES = int(os.environ.get("IMR_MAX_UPLOAD_BYTES", 50 * 1024 * 1024))
+# Uploaded files stream to a folder in the data folder, never memory or the system temp folder,
+# each checked against its size limit as it arrives (search.web.uploads).
+FILE_UPLOAD_HANDLERS = [
+    "search.web.uploads.FileSizeLimitHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FILE_UPLOAD_TEMP_DIR = DATA_DIR / "uploads"
+FILE_UPLOAD_TEMP_DIR.mkdir(parents=True, exist_ok=True)
 # A shared search link may repeat a facet parameter many times; searching caps what it uses and
 # says so, so parse generously rather than answer 400.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
@@ -149,11 +165,16 @@ IMR_LETTERS_DIR = Path(os.environ.get("IMR_LETTERS_DIR", BASE_DIR.parent / "shar
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    # Counters shared by every worker on the host (rate limits, failed logins).
+    # Counters shared by every worker on the host (rate limits, sign-in attempts): diskcache
+    # keeps them in SQLite, where add and incr are transactions, so concurrent workers never
+    # lose a count (Django's file cache did). See search/web/throttle.py.
     "throttle": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": str(DATA_DIR / "cache" / "throttle"),
-        "OPTIONS": {"MAX_ENTRIES": 100_000},
+        "BACKEND": "search.web.throttle.CounterCache",
+        "LOCATION": str(DATA_DIR / "cache" / "counters"),
+        "SHARDS": 4,
+        # How long a worker waits for another's write before the limit fails open.
+        "DATABASE_TIMEOUT": 1.0,
+        "OPTIONS": {"size_limit": 64 * 1024 * 1024},
     },
 }
 # Requests a minute per client on the public pages and API; 0 turns the limit off.
@@ -163,6 +184,22 @@ IMR_LOGIN_ATTEMPTS = int(os.environ.get("IMR_LOGIN_ATTEMPTS", 5))
 IMR_TRUSTED_PROXY_COUNT = int(os.environ.get("IMR_TRUSTED_PROXY_COUNT", 0))
 
 # Security headers for every deployment; the HTTPS-only ones when IMR_HTTPS says it is served so.
+# htmx runs from our own static files with eval and inline styles turned off, so the policy
+# needs no 'unsafe-inline' or 'unsafe-eval'. Sent by django-csp's middleware.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -170,6 +207,8 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# After signing in with no `next`, or an unsafe one (another site), staff land on the admin.
+LOGIN_REDIRECT_URL = "admin:index"
 IMR_HTTPS = env_bool("IMR_HTTPS")
 if IMR_HTTPS:
     SECURE_SSL_REDIRECT = env_bool("IMR_SSL_REDIRECT", True)

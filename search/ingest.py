@@ -181,7 +181,7 @@ def ingest_upload(name: str, data: bytes, *, update_index: bool = True) -> Inges
 def _sync_into(report: IngestReport) -> None:
     """Index what was stored; if the index cannot be written, the letters stay stored and
     pending (the next ingest indexes them) and the report says so."""
-    from search.engine.whoosh.index import IndexUnavailable
+    from search.engine.errors import IndexUnavailable
 
     try:
         report.indexed = sync_index()

@@ -10,22 +10,36 @@ WINDOW_SECONDS = 15 * 60
 
 
 class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
+    """At most IMR_LOGIN_ATTEMPTS password checks per address and per account that fail in a
+    window of WINDOW_SECONDS.
+
+    Each attempt is counted before its password is checked and gives its place back if it
+    succeeds, so attempts checked at once in several workers cannot all pass the limit (counting
+    after the check let 8 through where the limit was 5).
+    """
+
     def clean(self):
-        identities = self._identities()
-        limit = settings.IMR_LOGIN_ATTEMPTS
-        if any(
-            throttle.count("login", identity, WINDOW_SECONDS) >= limit for identity in identities
-        ):
+        hits = [throttle.hit("login", identity, WINDOW_SECONDS) for identity in self._identities()]
+        if any(hit.count > settings.IMR_LOGIN_ATTEMPTS for hit in hits):
+            self._give_back(hits)
             raise ValidationError(
                 "Too many failed sign-in attempts. Please wait 15 minutes and try again.",
                 code="throttled",
             )
         try:
-            return super().clean()
+            cleaned = super().clean()
         except ValidationError:
-            for identity in identities:
-                throttle.hit("login", identity, WINDOW_SECONDS)
+            raise  # a failed attempt stays counted
+        except BaseException:
+            self._give_back(hits)
             raise
+        self._give_back(hits)
+        return cleaned
+
+    @staticmethod
+    def _give_back(hits) -> None:
+        for hit in hits:
+            hit.give_back()
 
     def _identities(self) -> list[str]:
         address = throttle.client_address(self.request) if self.request else "unknown"

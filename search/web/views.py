@@ -395,24 +395,56 @@ def facet_groups(search_request: SearchRequest, facets: dict) -> list[FacetGroup
     return groups
 
 
-def active_filters(search_request: SearchRequest, groups: list[FacetGroup]) -> list[dict]:
-    """One removable chip per ticked facet value and per date range that is set."""
-    labels = {(g.name, o.value): o.label for g in groups for o in g.shown}
+# A shared or mangled link may repeat facet values by the thousand, and every chip carries the
+# whole query string: past this many chips the rest are counted in one line, so the page grows
+# with the URL and not with its square.
+ACTIVE_FILTER_CHIPS = 20
+
+
+class ActiveFilters(list):
+    """The removable chips, plus what they leave out: `more` selected values that match items
+    (kept in every link; untick them in the filters pane) and `unmatched` values that match no
+    item here (left out of the links: a value with no items adds none to its facet's OR)."""
+
+    more = 0
+    unmatched = 0
+
+
+def active_filters(search_request: SearchRequest, groups: list[FacetGroup]) -> ActiveFilters:
+    """One removable chip per ticked facet value and per date range that is set, up to
+    ACTIVE_FILTER_CHIPS; values that match items come first."""
+    options = {(g.name, o.value): o for g in groups for o in g.shown}
     titles = {facet.name: facet.label for facet in FACETS}
-    chips = [
+    selected = [
+        (name, value) for name, values in search_request.filters.items() for value in values
+    ]
+    matching = [pair for pair in selected if pair in options and options[pair].count]
+    others = [pair for pair in selected if not (pair in options and options[pair].count)]
+    chipped = (matching + others)[:ACTIVE_FILTER_CHIPS]
+    kept = set(matching) | set(chipped)
+    # Every chip's link is built from the values kept, so no link repeats the dropped ones.
+    kept_request = dataclasses.replace(
+        search_request,
+        **{
+            name: tuple(value for value in values if (name, value) in kept)
+            for name, values in search_request.filters.items()
+        },
+    )
+    chips = ActiveFilters(
         {
             "title": titles[name],
-            "label": labels.get((name, value), value),
-            "querystring": search_request.with_facet_toggled(name, value),
+            "label": options[(name, value)].label if (name, value) in options else value,
+            "querystring": kept_request.with_facet_toggled(name, value),
         }
-        for name, values in search_request.filters.items()
-        for value in values
-    ]
+        for name, value in chipped
+    )
+    chips.more = max(0, len(matching) - ACTIVE_FILTER_CHIPS)
+    chips.unmatched = len(selected) - len(kept)
     chips += [
         {
             "title": dates.label,
             "label": dates.summary,
-            "querystring": search_request.without_range(dates.prefix),
+            "querystring": kept_request.without_range(dates.prefix),
         }
         for dates in search_request.date_ranges
         if dates.is_set
