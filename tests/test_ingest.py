@@ -21,7 +21,7 @@ from search.letters.extract import extract_letter_text
 from search.letters.parser import parse_letter
 from search.letters.synthetic import generate_letters, write_corpus
 from search.models import Citation, Determination, Letter
-from tests.test_sources import make_zip
+from tests.letters.test_sources import make_zip
 
 PROJECT = Path(__file__).resolve().parent.parent
 
