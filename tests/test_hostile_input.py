@@ -14,11 +14,6 @@ from hypothesis import strategies as st
 from benchmarks.hostile import BAD_PARAMETERS, HOSTILE_QUERIES
 from search.engine.query import ABBREVIATIONS, MAX_TERMS, parse_user_query
 from search.searching import SearchRequest, run_search
-from tests import search_support
-
-sample_texts = search_support.sample_texts
-sample_corpus = search_support.sample_corpus
-corpus = search_support.corpus
 
 ONLY_MARK_TAGS = re.compile(r"<(?!/?mark>)[^>]*>")
 

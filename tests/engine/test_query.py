@@ -16,12 +16,6 @@ from search.engine.query import (
 )
 from search.engine.whoosh.index import Q
 from search.searching import SearchRequest, run_search
-from tests import search_support
-
-# Fixtures shared by the search tests.
-sample_texts = search_support.sample_texts
-sample_corpus = search_support.sample_corpus
-corpus = search_support.corpus
 
 ONLY_MARK_TAGS = re.compile(r"<(?!/?mark>)[^>]*>")
 

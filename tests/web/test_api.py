@@ -7,12 +7,6 @@ import re
 import pytest
 
 from search.models import Determination, Letter
-from tests import search_support
-
-# Fixtures shared by the search tests.
-sample_texts = search_support.sample_texts
-sample_corpus = search_support.sample_corpus
-corpus = search_support.corpus
 
 RESULT_KEYS = {
     "letter_id",
