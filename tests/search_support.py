@@ -21,12 +21,14 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
+from search.engine.query import parse_user_query
 from search.indexing import sync_pending
 from search.ingest import store_letter
 from search.letters import domain
 from search.letters.parser import parse_letter
 from search.letters.synthetic import generate_letters
 from search.models import Citation, Determination, Letter
+from search.searching import SearchRequest, run_search
 
 # Parents before children, so the rows insert in this order and delete in the reverse.
 STORED_MODELS = (Letter, Determination, Citation)
@@ -129,6 +131,43 @@ def live_corpus(sample_snapshot, transactional_db, settings, tmp_path):
     settings.SEARCH_INDEX_DIR = sample_snapshot.copy_index(tmp_path / "sample-index")
     sample_snapshot.restore()
     return Corpus(index_dir=settings.SEARCH_INDEX_DIR, letters=sample_snapshot.letters)
+
+
+def every_item_count() -> int:
+    """The items stored, by the database: what a search with nothing to search for must count."""
+    return Determination.objects.count()
+
+
+def search_total(params: dict[str, str | list[str]]) -> int:
+    return run_search(
+        SearchRequest.from_params({k: v if isinstance(v, list) else [v] for k, v in params.items()})
+    ).total
+
+
+def assert_the_index_answers() -> None:
+    """The search index answers: a search for nothing counts every stored item.
+
+    A search that is down answers every query with no hits (and a notice); a hostile query that
+    rightly matches nothing looks the same, so the tests of such queries check this too.
+    """
+    assert search_total({}) == every_item_count() > 0, "the search is down"
+
+
+def assert_answered_from_the_index(query: str, result) -> None:
+    """`query`, whose exact answer no test knows, was searched in the index, not by a search
+    that is down: with nothing in it to search for it counts every item, as an empty search
+    does; otherwise it counts at most every item, its hits are stored items, and the index
+    answers."""
+    everything = every_item_count()
+    parsed = parse_user_query(query)
+    if parsed.query is None and not parsed.case_query:
+        assert result.total == everything, (query, result.total, everything)
+        return
+    assert len(result.hits) <= result.total <= everything, (query, result.total, everything)
+    for hit in result.hits:
+        stored = Determination.objects.filter(letter__public_id=hit.letter_id, ordinal=hit.ordinal)
+        assert stored.exists(), hit.item_id
+    assert_the_index_answers()
 
 
 def hand_letter(
