@@ -70,7 +70,9 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     def handle(self, *args, **options):
-        datadir, loadtest = import_benchmarks("datadir", "loadtest")
+        datadir, server, report = import_benchmarks(
+            "datadir", "loadtest.server", "loadtest.report"
+        )
         items, seed = options["items"], options["seed"]
         if items <= 0:
             raise CommandError("--items must be positive")
@@ -79,7 +81,7 @@ class Command(BaseCommand):
         data_dir = Path(options["data_dir"] or datadir.default_data_dir(items, seed)).resolve()
         self.refuse_foreign_folder(data_dir, items, seed, options["rebuild"])
         try:
-            result = loadtest.run(
+            result = server.run(
                 data_dir=data_dir,
                 items=items,
                 seed=seed,
@@ -88,17 +90,13 @@ class Command(BaseCommand):
                 rate=options["rate"],
                 timeout=options["timeout"],
                 worker_timeout=options["worker_timeout"],
-                limit_request_line=(
-                    loadtest.DEFAULT_LIMIT_REQUEST_LINE
-                    if options["limit_request_line"] is None
-                    else options["limit_request_line"]
-                ),
+                limit_request_line=options["limit_request_line"],
                 max_in_flight=options["max_in_flight"],
                 log=lambda message: self.stderr.write(message),
             )
-        except loadtest.GunicornDidNotStart as exc:
+        except server.GunicornDidNotStart as exc:
             raise CommandError(str(exc), returncode=2) from exc
-        except loadtest.LoadTestError as exc:
+        except server.LoadTestError as exc:
             log = data_dir / "loadtest" / "gunicorn.log"
             raise CommandError(f"{exc} (server log: {log})", returncode=1) from exc
         except ValueError as exc:
@@ -106,7 +104,7 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(result, indent=2, default=str))
         else:
-            self.stdout.write(loadtest.render(result))
+            self.stdout.write(report.render(result))
         errors = result["summary"]["error_count"]
         if errors:
             raise CommandError(f"{errors:,} errors under load", returncode=1)
