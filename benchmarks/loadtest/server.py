@@ -154,7 +154,7 @@ def run(
     from django.conf import settings
 
     from benchmarks import datadir, httpload
-    from benchmarks.phases import query_set_for_database
+    from benchmarks.queries import query_set_for_database
     from benchmarks.runner import Runner, machine_summary
 
     if limit_request_line is None:

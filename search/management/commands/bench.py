@@ -60,6 +60,7 @@ class Command(BaseCommand):
         parser.add_argument("--start", type=int, default=0, help=argparse.SUPPRESS)
         parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
         parser.add_argument("--letters-path", type=Path, help=argparse.SUPPRESS)
+        parser.add_argument("--documents-path", type=Path, help=argparse.SUPPRESS)
 
     def handle(self, *args, **options):
         if options["phase"]:
@@ -117,6 +118,8 @@ class Command(BaseCommand):
             result = phases.build_peer(options["engine"], peers_folder)
         elif name == "search":
             result = phases.search(options["engine"], peers_folder, options["rounds"])
+        elif name == "peer-documents":
+            result = phases.peer_documents(options["documents_path"])
         elif name == "samples":
             result = phases.sample_letters(options["letters_path"])
         else:
