@@ -7,15 +7,16 @@ IMR_DATA_DIR); `datadir.assert_isolated` checks that before anything is opened.
 
 from __future__ import annotations
 
-import sqlite3
+import json
 import sys
 import time
 from pathlib import Path
 
-from benchmarks import corpus
-from benchmarks.queries import BenchQuery, mixed_queries
+from benchmarks import corpus, latency, queries
 from benchmarks.stats import folder_size_mb, peak_rss_mb, summarize_ms, timed_ms
 
+# The haystack peer is built and searched in a process of its own (benchmarks/peers/
+# haystack_whoosh/), from the documents `peer_documents` writes: only FTS5 is built here.
 PEER_FILES = {"fts5": "fts5.sqlite3", "haystack": "haystack"}
 
 
@@ -112,21 +113,14 @@ def add_letters(seed: int, start: int, count: int) -> dict:
 
 def build_peer(engine: str, peers_folder: Path) -> dict:
     from benchmarks.documents import iter_documents
+    from benchmarks.peers import fts5
 
+    if engine != "fts5":
+        raise ValueError(f"{engine} is not built in this process")
     peers_folder.mkdir(parents=True, exist_ok=True)
     target = peers_folder / PEER_FILES[engine]
     start = time.perf_counter()
-    if engine == "fts5":
-        from benchmarks.peers import fts5
-
-        count = fts5.build(target, iter_documents())
-    else:
-        import shutil
-
-        from benchmarks.peers import haystack_whoosh
-
-        shutil.rmtree(target, ignore_errors=True)
-        count = haystack_whoosh.build(target, iter_documents())
+    count = fts5.build(target, iter_documents())
     seconds = time.perf_counter() - start
     return {
         "items": count,
@@ -135,6 +129,23 @@ def build_peer(engine: str, peers_folder: Path) -> dict:
         "size_mb": folder_size_mb(target),
         "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def peer_documents(path: Path) -> dict:
+    """Every item as the peers index it, one JSON object a line, for a peer that runs in a
+    process without our code (haystack): the same documents the FTS5 peer reads directly."""
+    from dataclasses import asdict
+
+    from benchmarks.documents import iter_documents
+
+    start = time.perf_counter()
+    count = 0
+    with open(path, "w", encoding="utf-8") as out:
+        for batch in iter_documents():
+            for document in batch:
+                out.write(json.dumps(asdict(document), default=str) + "\n")
+                count += 1
+    return {"items": count, "seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb()}
 
 
 def _open_engine(engine: str, peers_folder: Path):
@@ -146,73 +157,28 @@ def _open_engine(engine: str, peers_folder: Path):
         from benchmarks.peers.fts5 import Fts5Engine
 
         return Fts5Engine(peers_folder / PEER_FILES["fts5"])
-    from benchmarks.peers.haystack_whoosh import HaystackEngine
-
-    return HaystackEngine(peers_folder / PEER_FILES["haystack"])
+    raise ValueError(f"{engine} is not searched in this process")
 
 
-def query_set_for_database(database: Path) -> list[BenchQuery]:
-    """The query set for a corpus, read with sqlite3 so the parent needs no Django database."""
-    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    try:
-        row = connection.execute(
-            "SELECT case_number FROM search_letter WHERE case_number IS NOT NULL "
-            "ORDER BY id LIMIT 1 OFFSET (SELECT count(*) / 2 FROM search_letter)"
-        ).fetchone()
-    finally:
-        connection.close()
-    return mixed_queries(row[0] if row else "SY00-0000000")
-
-
-def query_set() -> list[BenchQuery]:
+def query_set() -> list[queries.BenchQuery]:
     from django.conf import settings
 
-    return query_set_for_database(Path(str(settings.DATABASES["default"]["NAME"])))
+    return queries.query_set_for_database(Path(str(settings.DATABASES["default"]["NAME"])))
 
 
 def search(engine: str, peers_folder: Path, rounds: int) -> dict:
-    """Latency over the mixed set: one cold query, then `rounds` warm passes over every query."""
-    queries = query_set()
-    cold_query = next(q for q in queries if q.name == "common-pain")
-    # Cold: the process has not opened the index yet; this includes opening it.
-    cold_ms, _ = timed_ms(lambda: _open_engine(engine, peers_folder).search(cold_query))
-    searcher = _open_engine(engine, peers_folder)
-    answers = {}
-    for query in queries:  # warm-up pass, not measured
-        answers[query.name] = searcher.search(query)
-    samples: dict[str, list[float]] = {q.name: [] for q in queries}
-    timed_out = 0
-    for round_number in range(rounds):
-        for query in queries:
-            ms, answer = timed_ms(lambda q=query: searcher.search(q))
-            samples[query.name].append(ms)
-            timed_out += answer.timed_out
-        _say(f"{engine}: round {round_number + 1}/{rounds} done")
-    result = {
-        "engine": engine,
-        "cold_first_query_ms": cold_ms,
-        "latency": summarize_ms([ms for values in samples.values() for ms in values]),
-        "timed_out": timed_out,
-        "per_query": {
-            q.name: {
-                "kind": q.kind,
-                "median_ms": sorted(samples[q.name])[len(samples[q.name]) // 2],
-                "total": answers[q.name].total,
-                "timed_out": answers[q.name].timed_out,
-                "hits": len(answers[q.name].hit_ids),
-                "passages": sum(1 for p in answers[q.name].passages if p),
-                "facets": {k: dict(v) for k, v in answers[q.name].facets.items()},
-            }
-            for q in queries
-        },
-    }
+    """Latency over the mixed set (benchmarks/latency.py); ours also with its result cache."""
+    query_list = query_set()
+    result = latency.measure(
+        lambda: _open_engine(engine, peers_folder), query_list, rounds, _say, engine
+    )
     if engine == "ours":
         # The same queries again with our result cache on: what a user paging or re-sorting gets.
         from benchmarks.ours import OurEngine
 
         cached = OurEngine(cache_results=True)
         cached_samples = []
-        for query in queries:
+        for query in query_list:
             cached.search(query)
             ms, _ = timed_ms(lambda q=query: cached.search(q))
             cached_samples.append(ms)

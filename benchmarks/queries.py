@@ -12,7 +12,9 @@ few letters; they exist in every corpus it makes from a few thousand letters up.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
+from pathlib import Path
 
 ALL = None  # FTS5 has no "match everything": the engine reads the items table instead
 
@@ -91,3 +93,16 @@ def mixed_queries(case_number: str) -> list[BenchQuery]:
         _same("broad-guidelines", "broad", "guidelines"),
         _same("broad-decision", "broad", "decision based"),
     ]
+
+
+def query_set_for_database(database: Path) -> list[BenchQuery]:
+    """The query set for a corpus, read with sqlite3 so no Django database is needed."""
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        row = connection.execute(
+            "SELECT case_number FROM search_letter WHERE case_number IS NOT NULL "
+            "ORDER BY id LIMIT 1 OFFSET (SELECT count(*) / 2 FROM search_letter)"
+        ).fetchone()
+    finally:
+        connection.close()
+    return mixed_queries(row[0] if row else "SY00-0000000")

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 ENGINE_LABELS = {
     "ours": "ours (Whoosh, bitset facets)",
-    "haystack": "django-haystack + Whoosh",
+    "haystack": "django-haystack + Whoosh as shipped",
     "fts5": "SQLite FTS5 (bm25, GROUP BY)",
 }
 

@@ -1,7 +1,9 @@
 """The parent side of `bench`: build what is missing, run each measured phase in a child process.
 
 Children are `manage.py bench --phase NAME` with IMR_DATA_DIR set to a folder inside the
-benchmark's data folder, so nothing here can open the user's database or index. A built corpus
+benchmark's data folder, so nothing here can open the user's database or index. The haystack peer
+is built and searched by `python -m benchmarks.peers.haystack_whoosh`, a child without our code,
+so that it runs on Whoosh as shipped (benchmarks/peers/haystack_whoosh/__init__.py). A built corpus
 (and the peers' indexes) is kept with a manifest and reused by later runs with the same size and
 seed; "add 1,000 letters" runs on a scratch copy that is deleted afterwards, so the corpus stays
 as it was built.
@@ -23,6 +25,7 @@ from django.conf import settings
 
 from benchmarks import datadir, httpload
 from benchmarks.peers import haystack_whoosh
+from benchmarks.phases import PEER_FILES
 
 PEERS = ("haystack", "fts5")
 
@@ -89,6 +92,24 @@ class Runner:
         finally:
             out.unlink(missing_ok=True)
 
+    def haystack_phase(self, command: str, **arguments) -> dict:
+        """One run of the haystack peer's own process (no Django settings of ours)."""
+        out = Path(tempfile.mkstemp(prefix=f"bench-haystack-{command}-", suffix=".json")[1])
+        process = [self.python, "-m", "benchmarks.peers.haystack_whoosh", command,
+                   "--out", str(out)]
+        for key, value in arguments.items():
+            process += [f"--{key.replace('_', '-')}", str(value)]
+        self.log(f"- haystack {command} (own process, Whoosh as shipped)")
+        env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+        env["PYTHONUNBUFFERED"] = "1"
+        try:
+            subprocess.run(  # noqa: S603 - our own interpreter and module
+                process, cwd=self.project_dir, env=env, check=True,
+            )
+            return json.loads(out.read_text())
+        finally:
+            out.unlink(missing_ok=True)
+
     # --- the steps ------------------------------------------------------------------------
 
     def corpus(self, rebuild: bool) -> dict:
@@ -123,13 +144,37 @@ class Runner:
 
     def peer_index(self, manifest: dict, peer: str) -> dict:
         built = manifest.setdefault("peers", {}).get(peer)
-        target = datadir.peers_dir(self.data_dir) / ("fts5.sqlite3" if peer == "fts5" else peer)
-        if built and target.exists():
+        target = datadir.peers_dir(self.data_dir) / PEER_FILES[peer]
+        if built and target.exists() and (peer != "haystack" or "whoosh" in built):
             return built
-        built = self.phase("build-peer", datadir.app_dir(self.data_dir), engine=peer)
+        if peer == "haystack":
+            built = self.haystack_index(target)
+        else:
+            built = self.phase("build-peer", datadir.app_dir(self.data_dir), engine=peer)
         manifest["peers"][peer] = built
         datadir.write_manifest(self.data_dir, manifest)
         return built
+
+    def haystack_index(self, target: Path) -> dict:
+        """Our process writes the documents, haystack's own process indexes them: the build
+        time is both, as the FTS5 peer's is reading the documents and indexing them."""
+        documents = datadir.peers_dir(self.data_dir) / "haystack-documents.jsonl"
+        documents.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            written = self.phase("peer-documents", datadir.app_dir(self.data_dir),
+                                 documents_path=documents)
+            built = self.haystack_phase("build", index=target, documents=documents)
+        finally:
+            documents.unlink(missing_ok=True)
+        seconds = written["seconds"] + built["seconds"]
+        return {
+            **built,
+            "seconds": seconds,
+            "items_per_second": built["items"] / seconds if seconds else 0.0,
+            "documents_seconds": written["seconds"],
+            "index_seconds": built["seconds"],
+            "peak_rss_mb": max(written["peak_rss_mb"], built["peak_rss_mb"]),
+        }
 
     def add_letters(self, manifest: dict, count: int) -> dict:
         scratch = datadir.scratch_dir(self.data_dir)
@@ -159,12 +204,18 @@ class Runner:
             results["peers_build"][peer] = self.peer_index(manifest, peer)
         results["search"]["ours"] = self.phase("search", app, engine="ours", rounds=self.rounds)
         for peer in peers:
-            rounds = self.rounds if peer == "fts5" else self.peer_rounds
-            results["search"][peer] = self.phase("search", app, engine=peer, rounds=rounds)
+            if peer == "haystack":
+                results["search"][peer] = self.haystack_phase(
+                    "search", index=datadir.peers_dir(self.data_dir) / PEER_FILES[peer],
+                    database=app / "imr.sqlite3", rounds=self.peer_rounds,
+                )
+            else:
+                results["search"][peer] = self.phase("search", app, engine=peer,
+                                                     rounds=self.rounds)
         if add_letters:
             results["add"] = self.add_letters(manifest, add_letters)
         if http:
-            from benchmarks.phases import query_set_for_database
+            from benchmarks.queries import query_set_for_database
 
             self.log("- gunicorn load test")
             results["http"] = httpload.run_load(

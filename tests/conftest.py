@@ -2,13 +2,19 @@
 
 The sample letters are public records that are not ours: they are read from ../shared/letters
 (or IMR_LETTERS_DIR) and never copied into the project. Tests that need them skip with a reason
-when the folder is missing.
+when the folder is missing. Reading a PDF is the slow part, so each sample is read once per
+session here; the letters stored and indexed once per session are in tests/search_support.py.
 """
 
 import os
 from pathlib import Path
 
+import pypdf
 import pytest
+
+from search.letters.extract import extract_letter_text
+
+pytest_plugins = ["tests.search_support"]
 
 DEFAULT_LETTERS_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "letters"
 
@@ -33,6 +39,23 @@ def seed_paths(letters_dir) -> list[Path]:
 @pytest.fixture(scope="session")
 def pdf_paths(letters_dir) -> list[Path]:
     return sorted((letters_dir / "pdf").glob("*.pdf"))
+
+
+@pytest.fixture(scope="session")
+def sample_texts(seed_paths, pdf_paths) -> list[tuple[str, str]]:
+    """(file name, extracted text) of every sample letter, PDFs first."""
+    return [(p.name, extract_letter_text(p.read_bytes(), p.name)) for p in pdf_paths + seed_paths]
+
+
+@pytest.fixture(scope="session")
+def sample_pdf_pages(pdf_paths) -> dict[str, list[str]]:
+    """pypdf's own text of each page of every sample PDF, by file name, before our cleaning."""
+    pages = {}
+    for path in pdf_paths:
+        reader = pypdf.PdfReader(str(path))
+        reader.decrypt("")
+        pages[path.name] = [page.extract_text() or "" for page in reader.pages]
+    return pages
 
 
 def seed_path(letters_dir: Path, prefix: str) -> Path:

@@ -1,12 +1,19 @@
-"""Fixtures and helpers shared by the search tests.
+"""Fixtures and helpers shared by the search tests (a pytest plugin: tests/conftest.py loads it).
 
-The sample letters are extracted once per session; each test module stores them once (committed,
-outside the per-test transactions) and indexes them into its own folder, which tests then point
-settings.SEARCH_INDEX_DIR at. Tests that write (store, sync, rebuild) use a fresh index instead.
+The sample letters are stored through the real ingest path and indexed once per session
+(`sample_snapshot`); their rows are then kept in memory and their index folder on disk. A test
+module that searches them (`corpus`) gets the rows back with one bulk insert, committed outside
+the per-test transactions, and a copy of the index folder of its own: the index is derived data,
+so copying it is the same as building it again, only faster. A test served by a live server
+(`live_corpus`) has its database flushed after it, so it gets the rows and a copy per test;
+`isolated_corpus` stores the rows inside the test's transaction, for modules whose other tests
+count on an empty database. Tests that write (store, sync, rebuild) use the fresh index
+every test gets instead.
 """
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,22 +21,45 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
+from search.engine.query import parse_user_query
 from search.indexing import sync_pending
 from search.ingest import store_letter
 from search.letters import domain
-from search.letters.extract import extract_letter_text
 from search.letters.parser import parse_letter
 from search.letters.synthetic import generate_letters
-from search.models import Letter
+from search.models import Citation, Determination, Letter
+from search.searching import SearchRequest, run_search
+
+# Parents before children, so the rows insert in this order and delete in the reverse.
+STORED_MODELS = (Letter, Determination, Citation)
 
 
-@pytest.fixture(scope="session")
-def sample_texts(letters_dir) -> list[tuple[str, str]]:
-    """(file name, extracted text) of every sample letter, extracted once."""
-    paths = sorted((letters_dir / "pdf").glob("*.pdf")) + sorted(
-        (letters_dir / "seeds").glob("*.txt")
-    )
-    return [(p.name, extract_letter_text(p.read_bytes(), p.name)) for p in paths]
+@dataclass(frozen=True)
+class SampleSnapshot:
+    """The sample letters as stored and indexed once: their rows and their index folder."""
+
+    index_dir: Path
+    rows: dict[type, list[dict]]  # model -> field values by attname, primary keys included
+
+    @property
+    def letters(self) -> int:
+        return len(self.rows[Letter])
+
+    def restore(self) -> None:
+        """Insert the stored rows again with their own primary keys (the index refers to them).
+
+        The keys came from the database's own sequences when the letters were first stored, and
+        sequences never go back, so later inserts cannot collide with them.
+        """
+        for model in STORED_MODELS:
+            model.objects.bulk_create(model(**values) for values in self.rows[model])
+
+    def remove(self) -> None:
+        Letter.objects.filter(pk__in=[row["id"] for row in self.rows[Letter]]).delete()
+
+    def copy_index(self, target: Path) -> Path:
+        shutil.copytree(self.index_dir, target)
+        return target
 
 
 @dataclass
@@ -38,18 +68,42 @@ class Corpus:
     letters: int
 
 
-@pytest.fixture(scope="module")
-def sample_corpus(django_db_setup, django_db_blocker, sample_texts, tmp_path_factory):
-    index_dir = tmp_path_factory.mktemp("sample-index")
+@pytest.fixture(scope="session")
+def sample_snapshot(django_db_setup, django_db_blocker, sample_texts, tmp_path_factory):
+    """Store and index every sample letter once per session, then keep the rows aside."""
+    index_dir = tmp_path_factory.mktemp("sample-index-built")
     with django_db_blocker.unblock(), override_settings(SEARCH_INDEX_DIR=index_dir):
+        # Leftovers committed by an earlier test would otherwise be indexed with the samples.
         Letter.objects.all().delete()
         for name, text in sample_texts:
             store_letter(parse_letter(text), text, source_name=name)
         sync_pending()
-        count = Letter.objects.count()
-    yield Corpus(index_dir=index_dir, letters=count)
-    with django_db_blocker.unblock():
+        rows = {
+            model: list(model.objects.order_by("pk").values(*_attnames(model)))
+            for model in STORED_MODELS
+        }
         Letter.objects.all().delete()
+    return SampleSnapshot(index_dir=index_dir, rows=rows)
+
+
+def _attnames(model) -> list[str]:
+    return [field.attname for field in model._meta.concrete_fields]
+
+
+@pytest.fixture(scope="module")
+def sample_index(sample_snapshot, tmp_path_factory) -> Path:
+    """This module's own copy of the sample letters' index folder."""
+    return sample_snapshot.copy_index(tmp_path_factory.mktemp("sample-index") / "index")
+
+
+@pytest.fixture(scope="module")
+def sample_corpus(sample_snapshot, sample_index, django_db_blocker):
+    """The sample letters for one test module: rows committed for the module's duration."""
+    with django_db_blocker.unblock():
+        sample_snapshot.restore()
+    yield Corpus(index_dir=sample_index, letters=sample_snapshot.letters)
+    with django_db_blocker.unblock():
+        sample_snapshot.remove()
 
 
 @pytest.fixture
@@ -57,6 +111,63 @@ def corpus(sample_corpus, settings, db):
     """The sample letters, stored and indexed; the test's index folder is theirs."""
     settings.SEARCH_INDEX_DIR = sample_corpus.index_dir
     return sample_corpus
+
+
+@pytest.fixture
+def isolated_corpus(sample_snapshot, sample_index, settings, db):
+    """The sample letters stored inside this test's transaction, so gone after it.
+
+    For modules whose other tests count on an empty database.
+    """
+    sample_snapshot.restore()
+    settings.SEARCH_INDEX_DIR = sample_index
+    return Corpus(index_dir=sample_index, letters=sample_snapshot.letters)
+
+
+@pytest.fixture
+def live_corpus(sample_snapshot, transactional_db, settings, tmp_path):
+    """The sample letters for a test served by a live server: its database is flushed after
+    it, and it may write to its index, so it gets the rows and an index copy of its own."""
+    settings.SEARCH_INDEX_DIR = sample_snapshot.copy_index(tmp_path / "sample-index")
+    sample_snapshot.restore()
+    return Corpus(index_dir=settings.SEARCH_INDEX_DIR, letters=sample_snapshot.letters)
+
+
+def every_item_count() -> int:
+    """The items stored, by the database: what a search with nothing to search for must count."""
+    return Determination.objects.count()
+
+
+def search_total(params: dict[str, str | list[str]]) -> int:
+    return run_search(
+        SearchRequest.from_params({k: v if isinstance(v, list) else [v] for k, v in params.items()})
+    ).total
+
+
+def assert_the_index_answers() -> None:
+    """The search index answers: a search for nothing counts every stored item.
+
+    A search that is down answers every query with no hits (and a notice); a hostile query that
+    rightly matches nothing looks the same, so the tests of such queries check this too.
+    """
+    assert search_total({}) == every_item_count() > 0, "the search is down"
+
+
+def assert_answered_from_the_index(query: str, result) -> None:
+    """`query`, whose exact answer no test knows, was searched in the index, not by a search
+    that is down: with nothing in it to search for it counts every item, as an empty search
+    does; otherwise it counts at most every item, its hits are stored items, and the index
+    answers."""
+    everything = every_item_count()
+    parsed = parse_user_query(query)
+    if parsed.query is None and not parsed.case_query:
+        assert result.total == everything, (query, result.total, everything)
+        return
+    assert len(result.hits) <= result.total <= everything, (query, result.total, everything)
+    for hit in result.hits:
+        stored = Determination.objects.filter(letter__public_id=hit.letter_id, ordinal=hit.ordinal)
+        assert stored.exists(), hit.item_id
+    assert_the_index_answers()
 
 
 def hand_letter(

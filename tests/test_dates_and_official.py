@@ -20,11 +20,6 @@ from search.letters.specialties import SPECIALTIES
 from search.letters.timeliness import BUCKET_VALUES, Timeliness, bucket_for
 from search.models import Determination, Letter
 from search.searching import SearchRequest, run_search
-from tests import search_support
-
-sample_texts = search_support.sample_texts
-sample_corpus = search_support.sample_corpus
-corpus = search_support.corpus
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

@@ -289,6 +289,7 @@ def test_ingest_command_json_and_exit_codes(command_data_dir, letters_dir, hosti
     assert "paths" in usage.stderr
 
 
+@pytest.mark.slow
 def test_killed_ingest_then_rerun_equals_one_uninterrupted_run(tmp_path, letters_dir):
     folders = [str(letters_dir / "seeds"), str(letters_dir / "pdf")]
     clean_dir, killed_dir = tmp_path / "clean", tmp_path / "killed"

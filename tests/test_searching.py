@@ -16,13 +16,7 @@ from search.searching import (
     similar_to_item,
     similar_to_text,
 )
-from tests import search_support
 from tests.search_support import store_hand_letter
-
-# Fixtures shared by the search tests.
-sample_texts = search_support.sample_texts
-sample_corpus = search_support.sample_corpus
-corpus = search_support.corpus
 
 ONLY_MARK_TAGS = re.compile(r"<(?!/?mark>)[^>]*>")
 

@@ -89,6 +89,20 @@ def test_ours_and_fts5_find_the_same_items(bench_results):
     assert ours["broad-all"]["facets"]["outcome"] == fts5["broad-all"]["facets"]["outcome"]
 
 
+def test_haystack_runs_on_whoosh_as_shipped(bench_results):
+    results, _ = bench_results
+    if "haystack" not in results["search"]:
+        pytest.skip("django-haystack is not installed (pip install '.[bench]')")
+    # Built and searched in processes that loaded none of our code, so none of our Whoosh
+    # patches: Whoosh's own codec, not ours.
+    for part in (results["peers_build"]["haystack"], results["search"]["haystack"]):
+        assert part["whoosh"] == {"our_modules": [], "default_codec": "whoosh.codec.default_codec"}
+    assert results["peers_build"]["haystack"]["items"] == results["corpus"]["items"]
+    haystack = results["search"]["haystack"]["per_query"]
+    ours = results["search"]["ours"]["per_query"]
+    assert haystack["broad-all"]["total"] == ours["broad-all"]["total"]
+
+
 def test_hits_come_with_passages(bench_results):
     results, _ = bench_results
     ours = results["search"]["ours"]["per_query"]["common-pain"]

@@ -16,9 +16,26 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import resolve
 
-from benchmarks import loadtest
 from benchmarks.hostile import HOSTILE_QUERIES
-from benchmarks.loadtest import Target
+from benchmarks.loadtest.client import Answer, BodyCheck, body_problems
+from benchmarks.loadtest.plan import (
+    DEFAULT_LIMIT_REQUEST_LINE,
+    KIND_TEXT,
+    KIND_WEIGHTS,
+    UNLIMITED_LINE_CAP,
+    MixInputs,
+    Target,
+    build_targets,
+    coverage_indexes,
+    effective_line_limit,
+    effective_weights,
+    kind_schedule,
+    request_line_length,
+    sequence,
+)
+from benchmarks.loadtest.report import render
+from benchmarks.loadtest.server import item_similar_url
+from benchmarks.loadtest.summary import classify, summarize
 from benchmarks.queries import mixed_queries
 
 LETTERS = [f"SY16-{n:07d}" for n in range(1, 21)]
@@ -41,8 +58,8 @@ URL_NAMES = {
 }
 
 
-def mix_inputs(limit_request_line: int = loadtest.DEFAULT_LIMIT_REQUEST_LINE, similar=True):
-    return loadtest.MixInputs(
+def mix_inputs(limit_request_line: int = DEFAULT_LIMIT_REQUEST_LINE, similar=True):
+    return MixInputs(
         queries=mixed_queries(LETTERS[3]),
         words=["oxycodone", "gabapentin", "lumbar", "sessions"],
         facets=FACETS,
@@ -50,7 +67,7 @@ def mix_inputs(limit_request_line: int = loadtest.DEFAULT_LIMIT_REQUEST_LINE, si
         facet_query="pain",
         letter_ids=LETTERS,
         items=[(letter, ordinal) for letter in LETTERS for ordinal in (1, 2)],
-        item_similar=loadtest.item_similar_url() if similar else None,
+        item_similar=item_similar_url() if similar else None,
         case_number=LETTERS[3],
         limit_request_line=limit_request_line,
     )
@@ -61,19 +78,19 @@ def query_values(path: str, name: str = "q") -> list[str]:
 
 
 def test_weights_add_up_and_every_kind_is_described():
-    assert sum(loadtest.KIND_WEIGHTS.values()) == 100
-    assert set(loadtest.KIND_TEXT) == set(loadtest.KIND_WEIGHTS)
+    assert sum(KIND_WEIGHTS.values()) == 100
+    assert set(KIND_TEXT) == set(KIND_WEIGHTS)
 
 
 def test_the_mix_has_every_kind_in_its_stated_share():
-    targets = loadtest.build_targets(mix_inputs())
-    weights = loadtest.effective_weights(targets)
-    expected = set(loadtest.KIND_WEIGHTS)
-    if loadtest.item_similar_url() is None:
+    targets = build_targets(mix_inputs())
+    weights = effective_weights(targets)
+    expected = set(KIND_WEIGHTS)
+    if item_similar_url() is None:
         expected.discard("item-similar")
     assert set(weights) == expected
     rounds = 7
-    order = loadtest.sequence(targets, sum(weights.values()) * rounds, seed=1)
+    order = sequence(targets, sum(weights.values()) * rounds, seed=1)
     counts = Counter(targets[i].kind for i in order)
     assert counts == {kind: weight * rounds for kind, weight in weights.items()}
     # Each kind's URLs are used in turn, not one URL over and over.
@@ -82,21 +99,21 @@ def test_the_mix_has_every_kind_in_its_stated_share():
 
 
 def test_a_build_without_the_similar_page_leaves_that_kind_out():
-    targets = loadtest.build_targets(mix_inputs(similar=False))
-    assert "item-similar" not in loadtest.effective_weights(targets)
-    order = loadtest.sequence(targets, 95 * 2)
+    targets = build_targets(mix_inputs(similar=False))
+    assert "item-similar" not in effective_weights(targets)
+    order = sequence(targets, 95 * 2)
     assert Counter(targets[i].kind for i in order)["search"] == 2 * 25
 
 
 def test_kind_schedule_spreads_each_kind_out():
-    order = loadtest.kind_schedule({"a": 3, "b": 1}, 12)
+    order = kind_schedule({"a": 3, "b": 1}, 12)
     assert order.count("b") == 3
     assert "b b" not in " ".join(order)
-    assert loadtest.kind_schedule({"a": 1, "b": 0}, 3) == ["a", "a", "a"]
+    assert kind_schedule({"a": 1, "b": 0}, 3) == ["a", "a", "a"]
 
 
 def test_every_url_is_valid_and_resolves_to_its_kind():
-    targets = loadtest.build_targets(mix_inputs())
+    targets = build_targets(mix_inputs())
     assert len({t.path for t in targets if t.kind != "hostile"}) > 100
     for target in targets:
         path = target.path
@@ -119,7 +136,7 @@ def test_every_url_is_valid_and_resolves_to_its_kind():
 
 
 def test_the_hostile_catalogue_is_all_in_the_mix():
-    hostile = [t for t in loadtest.build_targets(mix_inputs()) if t.kind == "hostile"]
+    hostile = [t for t in build_targets(mix_inputs()) if t.kind == "hostile"]
     for base in ("/", "/api/search", "/feeds/search/"):
         sent = {v for t in hostile if urlsplit(t.path).path == base for v in query_values(t.path)}
         for query in HOSTILE_QUERIES:
@@ -134,17 +151,17 @@ def test_the_hostile_catalogue_is_all_in_the_mix():
 
 @pytest.mark.parametrize("limit", [0, 4094, 8190, 16384])
 def test_hostile_urls_fit_the_line_limit_or_expect_414(limit):
-    targets = loadtest.build_targets(mix_inputs(limit_request_line=limit))
-    effective = loadtest.effective_line_limit(limit)
+    targets = build_targets(mix_inputs(limit_request_line=limit))
+    effective = effective_line_limit(limit)
     assert effective == (0 if limit == 0 else min(limit, 8190))
     long_query = [t for t in targets if query_values(t.path) == ["x" * 10_000]]
     assert long_query
     for target in targets:
-        length = loadtest.request_line_length(target.path)
+        length = request_line_length(target.path)
         if effective and length > effective:
             assert target.expect == (414,), target.label
         else:
-            assert length < (effective or loadtest.UNLIMITED_LINE_CAP)
+            assert length < (effective or UNLIMITED_LINE_CAP)
             assert target.expect != (414,)
     if limit == 0:
         # No limit: the 10,000-character query reaches the site, which must answer 200.
@@ -154,8 +171,8 @@ def test_hostile_urls_fit_the_line_limit_or_expect_414(limit):
 
 
 def test_coverage_pass_has_every_hostile_url_and_each_kind():
-    targets = loadtest.build_targets(mix_inputs())
-    chosen = [targets[i] for i in loadtest.coverage_indexes(targets)]
+    targets = build_targets(mix_inputs())
+    chosen = [targets[i] for i in coverage_indexes(targets)]
     assert {t.kind for t in chosen} == {t.kind for t in targets}
     assert sum(t.kind == "hostile" for t in chosen) == sum(t.kind == "hostile" for t in targets)
 
@@ -190,16 +207,16 @@ def record(target=0, status=200, ms=10.0, error="", unsafe="", broken="", unavai
 )
 def test_error_classification(fields, expect, problem):
     target = Target("search", "/?q=x", "x", expect=expect)
-    assert loadtest.classify(record(**fields), target) == problem
+    assert classify(record(**fields), target) == problem
 
 
 def answer(body: str, content_type: str, status: int = 200):
-    return loadtest.Answer(status, "", content_type, body.encode(), 1.0)
+    return Answer(status, "", content_type, body.encode(), 1.0)
 
 
 def test_bodies_are_checked_for_raw_payloads_and_unsafe_snippets():
-    check = loadtest.body_problems
-    clean = loadtest.BodyCheck()
+    check = body_problems
+    clean = BodyCheck()
     target = Target("hostile", "/?q=x", "x", forbid=("<script>alert(1)</script>",))
     escaped = answer("<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>", "text/html; charset=utf-8")
     raw = answer("<p><script>alert(1)</script></p>", "text/html; charset=utf-8")
@@ -214,9 +231,9 @@ def test_bodies_are_checked_for_raw_payloads_and_unsafe_snippets():
     assert "snippet" in check(target, answer(bad, "application/json")).unsafe
     assert check(target, answer("{oops", "application/json")).broken == "invalid JSON"
     notice = answer('<p class="notice">The search took too long: showing ...</p>', "text/html")
-    assert check(target, notice) == loadtest.BodyCheck(degraded=True)
+    assert check(target, notice) == BodyCheck(degraded=True)
     down = answer("<p>Search is unavailable: no index</p>", "text/html")
-    assert check(target, down) == loadtest.BodyCheck(unavailable=True)
+    assert check(target, down) == BodyCheck(unavailable=True)
 
 
 def test_a_csv_export_cut_short_is_caught():
@@ -225,8 +242,8 @@ def test_a_csv_export_cut_short_is_caught():
     csv_target = Target("csv", "/export/search.csv?q=a", "a")
     whole = answer(head + rows, "text/csv; charset=utf-8")
     cut = answer(head + rows[:30], "text/csv; charset=utf-8")
-    assert loadtest.body_problems(csv_target, whole) == loadtest.BodyCheck()
-    assert "1 rows where its first line says 2" in loadtest.body_problems(csv_target, cut).broken
+    assert body_problems(csv_target, whole) == BodyCheck()
+    assert "1 rows where its first line says 2" in body_problems(csv_target, cut).broken
 
 
 def test_summary_percentiles_errors_and_throughput():
@@ -238,7 +255,7 @@ def test_summary_percentiles_errors_and_throughput():
     client = {"records": records, "coverage": [record(1, status=200)], "coverage_seconds": 1.0,
               "skipped": {"search": 3}, "seconds": 10.0, "scheduled": 106}
     order = [0] * 104 + [1] * 2
-    summary = loadtest.summarize(client, targets, {"search": 50, "hostile": 50}, order)
+    summary = summarize(client, targets, {"search": 50, "hostile": 50}, order)
     search = summary["kinds"]["search"]
     # Nearest rank over the 100 answered searches (the timeout has no answer).
     assert (search["count"], search["p50"], search["p95"], search["p99"], search["max"]) == (
@@ -272,8 +289,8 @@ def test_report_prints_every_figure():
     targets = [Target("search", "/?q=a", "a"), Target("hostile", "/?q=%00", "nul")]
     client = {"records": [record(0), record(1, status=500)], "coverage": [],
               "coverage_seconds": 0.5, "skipped": {}, "seconds": 4.0, "scheduled": 2}
-    summary = loadtest.summarize(client, targets, {"search": 1, "hostile": 1}, [0, 1])
-    text = loadtest.render(fabricated_result(summary))
+    summary = summarize(client, targets, {"search": 1, "hostile": 1}, [0, 1])
+    text = render(fabricated_result(summary))
     for part in ("== Mix", "coverage pass", "== Timed run ==", "throughput: 0.50 completed/s",
                  "== Latency by kind", "p95", "== Errors ==", "HTTP 5xx", "/?q=%00",
                  "== Memory (MB) ==", "peak RSS (VmHWM)", "load average: start 1.00",

@@ -1,9 +1,7 @@
 import collections
-import functools
 import re
 import time
 
-import pypdf
 import pytest
 
 from search.letters.categories import CATEGORIES, DRUGS, classify_request
@@ -143,11 +141,6 @@ def test_classification_is_fast():
 # --- the sample letters -------------------------------------------------------------------------
 
 
-@functools.cache
-def pdf_text(path) -> str:
-    reader = pypdf.PdfReader(str(path))
-    reader.decrypt("")
-    return "\n".join(page.extract_text() or "" for page in reader.pages)
 
 
 _OUTCOME_RE = re.compile(r"^(.*?):?\s*(Upheld|Overturned)\s*$")
@@ -175,8 +168,9 @@ def item_headings(text: str) -> list[str]:
     return headings
 
 
-def test_few_real_item_headings_land_in_other(pdf_paths):
-    headings = [heading for path in pdf_paths for heading in item_headings(pdf_text(path))]
+def test_few_real_item_headings_land_in_other(sample_pdf_pages):
+    texts = ["\n".join(pages) for pages in sample_pdf_pages.values()]
+    headings = [heading for text in texts for heading in item_headings(text)]
     assert len(headings) > 200
     counts = collections.Counter(classify_request(heading)[0] for heading in headings)
     other = [heading for heading in headings if classify_request(heading)[0] == "Other"]

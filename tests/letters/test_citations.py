@@ -1,7 +1,5 @@
-import functools
 import re
 
-import pypdf
 import pytest
 
 from search.letters.citations import (
@@ -21,13 +19,6 @@ from search.letters.domain import (
     OTHER,
     SOURCES,
 )
-
-
-@functools.cache
-def pdf_text(path) -> str:
-    reader = pypdf.PdfReader(str(path))
-    reader.decrypt("")
-    return "\n".join(page.extract_text() or "" for page in reader.pages)
 
 
 def summary(text: str) -> list[tuple]:
@@ -350,11 +341,11 @@ _GUIDELINE_RE = re.compile(
 )
 
 
-def test_every_guideline_paragraph_of_the_sample_letters_is_understood(pdf_paths):
+def test_every_guideline_paragraph_of_the_sample_letters_is_understood(sample_pdf_pages):
     paragraphs = [
-        (path.name, party, match)
-        for path in pdf_paths
-        for party, match in _GUIDELINE_RE.findall(pdf_text(path))
+        (name, party, match)
+        for name, pages in sample_pdf_pages.items()
+        for party, match in _GUIDELINE_RE.findall("\n".join(pages))
     ]
     assert len(paragraphs) > 400
     odg_chapters, sections, unnamed_odg = set(), set(), 0

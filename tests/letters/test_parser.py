@@ -645,8 +645,8 @@ def test_pdf_with_several_specialties_over_two_lines(letters_dir):
 
 
 @pytest.fixture(scope="module")
-def all_texts(seed_paths, pdf_paths):
-    return {p.name: letter_text(p) for p in seed_paths + pdf_paths}
+def all_texts(sample_texts):
+    return dict(sample_texts)
 
 
 def test_every_sample_extracts_to_clean_text(all_texts):

@@ -1,6 +1,5 @@
 import re
 
-import pypdf
 import pytest
 
 from search.letters.specialties import SPECIALTIES, normalise_specialties, split_specialties
@@ -78,22 +77,16 @@ def test_vocabulary_is_sorted_and_unique():
     assert 50 <= len(SPECIALTIES) <= 65
 
 
-def first_page_text(path) -> str:
-    # The credentials block sits on the first page, before the case summary.
-    reader = pypdf.PdfReader(str(path))
-    reader.decrypt("")
-    return reader.pages[0].extract_text() or ""
-
-
 # The value may wrap after "&" or a comma ("Public Health &" / "General Preventive Medicine").
 _SPECIALTY_RE = re.compile(r"Certification\(s\)/Specialty:([^\n]*?(?:[&,][ \t]*\n[^\n]*)?)[ \t]*\n")
 
 
-def test_every_sample_specialty_is_in_the_vocabulary(pdf_paths):
+def test_every_sample_specialty_is_in_the_vocabulary(sample_pdf_pages):
+    # The credentials block sits on the first page, before the case summary.
     values = [
         " ".join(match.split())
-        for path in pdf_paths
-        for match in _SPECIALTY_RE.findall(first_page_text(path))
+        for pages in sample_pdf_pages.values()
+        for match in _SPECIALTY_RE.findall(pages[0])
     ]
     assert len(values) >= 90
     found = set()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from search.models import Letter
-from tests.web.test_views import hostile_letter, load_sample_letters
+from tests.web.test_views import hostile_letter
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -57,8 +57,7 @@ def browser():
 
 
 @pytest.fixture
-def site(live_server, letters_dir, settings, tmp_path_factory):
-    load_sample_letters(letters_dir, settings, tmp_path_factory)
+def site(live_server, live_corpus):
     return live_server.url
 
 

@@ -1,5 +1,5 @@
 """The attorney's pages, server side: search page (full and fragment), letter, precedent finder,
-Atom feed and CSV export, over the sample letters loaded through the real ingest path."""
+Atom feed and CSV export, over the sample letters stored through the real ingest path."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import xml.etree.ElementTree as ET
 from datetime import date
 
 import pytest
-from django.core import serializers
 
 from search.ingest import ingest_paths, store_letter, sync_index
 from search.letters import domain
@@ -21,29 +20,10 @@ from search.web.views import SIMILAR_PER_ITEM
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
-# The sample letters are ingested once per session; later tests load the same rows from this
-# snapshot and search the same index, which is much faster than parsing the PDFs again.
-_SAMPLE: dict = {}
-
-
-def load_sample_letters(letters_dir, settings, tmp_path_factory) -> None:
-    if not _SAMPLE:
-        settings.SEARCH_INDEX_DIR = tmp_path_factory.mktemp("sample-index")
-        report = ingest_paths([letters_dir / "seeds", letters_dir / "pdf"])
-        assert not report.rejected, report.rejected
-        rows = [*Letter.objects.all(), *Determination.objects.all(), *Citation.objects.all()]
-        _SAMPLE["json"] = serializers.serialize("json", rows)
-        _SAMPLE["index"] = settings.SEARCH_INDEX_DIR
-        return
-    settings.SEARCH_INDEX_DIR = _SAMPLE["index"]
-    for obj in serializers.deserialize("json", _SAMPLE["json"]):
-        obj.save()
-
-
 @pytest.fixture
-def sample(db, letters_dir, settings, tmp_path_factory):
-    load_sample_letters(letters_dir, settings, tmp_path_factory)
-    return Letter.objects.count()
+def sample(isolated_corpus) -> int:
+    """The sample letters, stored and indexed (see tests/search_support.py); their count."""
+    return isolated_corpus.letters
 
 
 def body(response) -> str:

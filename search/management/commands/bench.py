@@ -5,7 +5,8 @@
     python manage.py bench --items 10000 --no-peers --json
 
 Everything runs in a data folder of its own (default var/bench/items-N-seed-S/), never in the
-site's database or index; see benchmarks/.
+site's database or index. The work is done by benchmarks/ in the source tree, imported only when
+the command runs (search/management/benchmarks.py).
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from benchmarks import datadir, phases, report
-from benchmarks.runner import PEERS, Runner, available_peers
+from search.management.benchmarks import import_benchmarks
 
 
 class Command(BaseCommand):
@@ -34,8 +34,8 @@ class Command(BaseCommand):
                             help="benchmark folder (default var/bench/items-N-seed-S); a corpus "
                             "built there before with the same size and seed is reused")
         parser.add_argument("--rebuild", action="store_true", help="build the corpus afresh")
-        parser.add_argument("--peers", default=",".join(PEERS),
-                            help="comma-separated peers to compare: haystack, fts5")
+        parser.add_argument("--peers", default=None,
+                            help="comma-separated peers to compare (default: haystack,fts5)")
         parser.add_argument("--no-peers", action="store_true")
         parser.add_argument("--rounds", type=int, default=5,
                             help="timed passes over the query set (ours and FTS5)")
@@ -60,10 +60,13 @@ class Command(BaseCommand):
         parser.add_argument("--start", type=int, default=0, help=argparse.SUPPRESS)
         parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
         parser.add_argument("--letters-path", type=Path, help=argparse.SUPPRESS)
+        parser.add_argument("--documents-path", type=Path, help=argparse.SUPPRESS)
 
     def handle(self, *args, **options):
         if options["phase"]:
             return self.run_phase(options)
+        datadir, report, runner_module = import_benchmarks("datadir", "report", "runner")
+        peers = runner_module.PEERS
         items, letters, seed = options["items"], options["letters"], options["seed"]
         if items <= 0 and letters <= 0:
             raise CommandError("--items or --letters must be positive")
@@ -72,18 +75,18 @@ class Command(BaseCommand):
         if letters:
             data_dir = options["data_dir"] or data_dir.with_name(f"letters-{letters}-seed-{seed}")
         requested = [] if options["no_peers"] else [
-            p.strip() for p in options["peers"].split(",") if p.strip()
+            p.strip() for p in (options["peers"] or ",".join(peers)).split(",") if p.strip()
         ]
-        unknown = sorted(set(requested) - set(PEERS))
+        unknown = sorted(set(requested) - set(peers))
         if unknown:
-            raise CommandError(f"unknown peers: {', '.join(unknown)} (known: {', '.join(PEERS)})")
-        runner = Runner(
+            raise CommandError(f"unknown peers: {', '.join(unknown)} (known: {', '.join(peers)})")
+        runner = runner_module.Runner(
             data_dir=data_dir, items=items if not letters else 0, letters=letters, seed=seed,
             rounds=options["rounds"], peer_rounds=options["peer_rounds"],
             log=lambda message: self.stderr.write(message),
         )
         results = runner.run(
-            peers=available_peers(requested),
+            peers=runner_module.available_peers(requested),
             http=options["http"],
             rebuild=options["rebuild"],
             add_letters=options["add_letters"],
@@ -96,6 +99,7 @@ class Command(BaseCommand):
             self.stdout.write(report.render(results))
 
     def run_phase(self, options) -> None:
+        datadir, phases = import_benchmarks("datadir", "phases")
         name = options["phase"]
         data_dir = Path(options["data_dir"]).resolve()
         from django.conf import settings as live
@@ -114,6 +118,8 @@ class Command(BaseCommand):
             result = phases.build_peer(options["engine"], peers_folder)
         elif name == "search":
             result = phases.search(options["engine"], peers_folder, options["rounds"])
+        elif name == "peer-documents":
+            result = phases.peer_documents(options["documents_path"])
         elif name == "samples":
             result = phases.sample_letters(options["letters_path"])
         else:

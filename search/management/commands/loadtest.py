@@ -7,8 +7,8 @@
 The corpus is a benchmark folder (default var/bench/items-N-seed-S/, built like `manage.py bench`
 builds it when missing, reused otherwise); gunicorn runs with IMR_DATA_DIR inside it, so the
 site's own database and index are never opened. The load comes from a separate process. Exit
-code 0 when nothing failed, 1 on any error, 2 when gunicorn could not start. See
-benchmarks/loadtest.py and BENCHMARKS.md.
+code 0 when nothing failed, 1 on any error, 2 when gunicorn could not start. The work is done
+by benchmarks/ in the source tree, imported only when the command runs; see BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from benchmarks import datadir, loadtest
+from search.management.benchmarks import import_benchmarks
 
 
 class Command(BaseCommand):
@@ -57,7 +57,7 @@ class Command(BaseCommand):
                             help="gunicorn --timeout (default 30, as in DEPLOYMENT.md): a worker "
                             "busy longer than this is killed and its request fails")
         parser.add_argument(
-            "--limit-request-line", type=int, default=loadtest.DEFAULT_LIMIT_REQUEST_LINE,
+            "--limit-request-line", type=int, default=None,
             help="gunicorn --limit-request-line (default 0, no limit). gunicorn's default 4094 "
             "refuses a search carrying a 10,000-character query with 414, and it clamps any "
             "value above 8190 to 8190, so 0 is the only setting that admits it. With a limit, "
@@ -70,6 +70,9 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 
     def handle(self, *args, **options):
+        datadir, server, report = import_benchmarks(
+            "datadir", "loadtest.server", "loadtest.report"
+        )
         items, seed = options["items"], options["seed"]
         if items <= 0:
             raise CommandError("--items must be positive")
@@ -78,7 +81,7 @@ class Command(BaseCommand):
         data_dir = Path(options["data_dir"] or datadir.default_data_dir(items, seed)).resolve()
         self.refuse_foreign_folder(data_dir, items, seed, options["rebuild"])
         try:
-            result = loadtest.run(
+            result = server.run(
                 data_dir=data_dir,
                 items=items,
                 seed=seed,
@@ -91,9 +94,9 @@ class Command(BaseCommand):
                 max_in_flight=options["max_in_flight"],
                 log=lambda message: self.stderr.write(message),
             )
-        except loadtest.GunicornDidNotStart as exc:
+        except server.GunicornDidNotStart as exc:
             raise CommandError(str(exc), returncode=2) from exc
-        except loadtest.LoadTestError as exc:
+        except server.LoadTestError as exc:
             log = data_dir / "loadtest" / "gunicorn.log"
             raise CommandError(f"{exc} (server log: {log})", returncode=1) from exc
         except ValueError as exc:
@@ -101,7 +104,7 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(result, indent=2, default=str))
         else:
-            self.stdout.write(loadtest.render(result))
+            self.stdout.write(report.render(result))
         errors = result["summary"]["error_count"]
         if errors:
             raise CommandError(f"{errors:,} errors under load", returncode=1)
@@ -111,6 +114,7 @@ class Command(BaseCommand):
         """Never delete a folder that another build may be filling, or another corpus."""
         if rebuild or not data_dir.exists() or not any(data_dir.iterdir()):
             return
+        (datadir,) = import_benchmarks("datadir")
         manifest = datadir.read_manifest(data_dir)
         wanted = {"items": items, "letters": 0, "seed": seed}
         if not manifest.get("build"):

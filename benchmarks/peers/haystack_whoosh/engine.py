@@ -1,28 +1,16 @@
-"""django-haystack with its Whoosh backend over the same items: what a Django developer reaches for.
-
-Used as its documentation shows: a `SearchIndex` with a document field, faceted fields, and a
-`SearchQuerySet` with `raw_search`, `narrow`, `facet` and `highlight`. Two choices are ours:
-
-- Haystack reads `HAYSTACK_CONNECTIONS` from settings when it is first imported and collects
-  indexes from installed apps. The project's settings do not name it (it is no dependency of the
-  product), so `configure()` sets the two settings before the first import and hands the index
-  to the unified index directly: a shim of a few lines, no change to haystack.
-- `HAYSTACK_LIMIT_TO_REGISTERED_MODELS` is off: with one model, the default only adds a
-  `django_ct` narrow query that scores every document on each search, which would flatter us.
-
-Whoosh's KEYWORD fields (haystack's multi-valued facets) split on commas, so commas in facet
-labels ("Forearm, Wrist, and Hand") become semicolons here; counts are otherwise the same.
-"""
+"""The haystack peer itself: its SearchIndex, building it, and searching it. Runs only in the
+peer's own process (see __init__.py), after Django is set up with its settings."""
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterable
 from pathlib import Path
 
-from django.conf import settings
+from haystack import connections, indexes
+from haystack.query import SearchQuerySet
+from whoosh import index as whoosh_index
 
-from benchmarks.documents import PeerDocument
+from benchmarks.peers.haystack_whoosh.models import PeerItem
 from benchmarks.queries import BenchQuery
 from benchmarks.results import EngineAnswer
 
@@ -32,38 +20,27 @@ BATCH_SIZE = 1000  # haystack's update_index default
 _index_classes: dict[tuple[str, ...], type] = {}
 
 
-def available() -> bool:
-    # find_spec, not import: haystack reads settings at import and must be configured first.
-    return importlib.util.find_spec("haystack") is not None
-
-
 def haystack_value(value: str) -> str:
     return value.replace(",", ";")
 
 
 def facets_of_built_index(path: Path) -> tuple[str, ...]:
     """The facets an existing haystack index was built with (its `<facet>_exact` fields)."""
-    from whoosh import index as whoosh_index
-
     schema = whoosh_index.open_dir(str(path)).schema
     return tuple(name.removesuffix("_exact") for name in schema.names() if name.endswith("_exact"))
 
 
 def _index_class(facets: tuple[str, ...]):
-    """A SearchIndex class with one faceted field per facet of our index."""
-    from haystack import indexes
-
-    from search.models import Determination
-
+    """A SearchIndex class with one faceted field per facet of the documents."""
     if facets in _index_classes:
         return _index_classes[facets]
 
     def get_model(self):
-        return Determination
+        return PeerItem
 
     def prepare(self, obj):
         data = indexes.SearchIndex.prepare(self, obj)
-        doc: PeerDocument = obj.bench_document
+        doc = obj.peer_document
         data["text"] = f"{doc.case_number}\n{doc.text}"
         data["request"] = doc.request
         data["item_id"] = doc.item_id
@@ -85,41 +62,26 @@ def _index_class(facets: tuple[str, ...]):
     return cls
 
 
-def configure(path: Path, facets: tuple[str, ...] | None = None):
-    """Point haystack at `path` and register the index; returns the index instance."""
-    settings.HAYSTACK_CONNECTIONS = {
-        "default": {
-            "ENGINE": "haystack.backends.whoosh_backend.WhooshEngine",
-            "PATH": str(path),
-        }
-    }
-    settings.HAYSTACK_LIMIT_TO_REGISTERED_MODELS = False
-    from haystack import connections
-
-    from search.engine.facets import FACET_NAMES
-
-    if facets is None:
-        facets = FACET_NAMES
+def register(facets: tuple[str, ...]):
+    """Hand haystack the index for these facets; returns the index instance."""
     item_index = _index_class(facets)()
     connections["default"].get_unified_index().build(indexes=[item_index])
     return item_index
 
 
-def build(path: Path, batches: Iterable[list[PeerDocument]]) -> int:
-    item_index = configure(path)
-    from haystack import connections
-
-    from search.models import Determination
-
+def build(documents: Iterable[list], facets: tuple[str, ...]) -> int:
+    """Index every document (objects with PeerDocument's attributes), BATCH_SIZE at a time,
+    as haystack's update_index does."""
+    item_index = register(facets)
     backend = connections["default"].get_backend()
     backend.clear()
     count = 0
     pending: list = []
-    for batch in batches:
+    for batch in documents:
         for doc in batch:
             count += 1
-            obj = Determination(pk=count)
-            obj.bench_document = doc
+            obj = PeerItem(pk=count)
+            obj.peer_document = doc
             pending.append(obj)
             if len(pending) >= BATCH_SIZE:
                 backend.update(item_index, pending)
@@ -138,11 +100,9 @@ class HaystackEngine:
     name = "haystack"
 
     def __init__(self, path: Path):
-        # Search with the facets the index was built with, whatever our schema has since added.
+        # Search with the facets the index was built with.
         self.facets = facets_of_built_index(path)
-        configure(path, self.facets)
-        from haystack.query import SearchQuerySet
-
+        register(self.facets)
         self.base = SearchQuerySet().using("default")
 
     def _queryset(self, query: BenchQuery, filters: dict, facets: Iterable[str]):
