@@ -28,6 +28,7 @@ from search.backends import get_backend
 from search.engine.contract import ItemDocument, StoredItem, item_key
 from search.engine.errors import IndexUnavailable
 from search.engine.facets import FACET_NAMES
+from search.engine.vocabulary import concept_tokens, disambiguate
 from search.letters import domain
 from search.letters.categories import official_category
 from search.letters.specialties import official_specialty
@@ -157,17 +158,25 @@ def document_for_item(letter: dict, item: dict, citations: list[dict]) -> ItemDo
     guideline_text = "\n".join(
         t for t in (item["claims_administrator_guideline"], item["imr_guideline"]) if t
     )
-    text = "\n".join(
+    # The item's own words: what it asks for (with its category's labels, so "psych services"
+    # finds a psychological evaluation), the reviewer's rationale, the guidelines cited.
+    asked = "\n".join(
         t
         for t in (
             request,
             item["heading"] if item["heading"] != request else "",
             item["original_request"],
-            item["rationale"],
-            letter["summary"],
-            guideline_text,
         )
         if t
+    )
+    labels = " ".join(t for t in (item["treatment_category"], item["treatment_subcategory"]) if t)
+    item_text = disambiguate(
+        "\n".join(t for t in (asked, labels, item["rationale"], guideline_text) if t)
+    )
+    text = disambiguate(
+        "\n".join(
+            t for t in (asked, labels, item["rationale"], letter["summary"], guideline_text) if t
+        )
     )
     specialties = list(
         dict.fromkeys(official_specialty(s) for s in letter["specialties"] or [] if s)
@@ -210,6 +219,8 @@ def document_for_item(letter: dict, item: dict, citations: list[dict]) -> ItemDo
         text=text,
         summary=letter["summary"],
         guideline_text=guideline_text,
+        item_text=item_text,
+        concepts=tuple(concept_tokens(asked)),
         decision_date=decision_date,
         injury_date=letter.get("date_of_injury"),
         received_date=letter.get("application_received"),

@@ -377,6 +377,7 @@ class SearchResult:
     breakdown: Breakdown = field(default_factory=Breakdown)
     timed_out: bool = False
     parsed: ParsedQuery | None = None
+    pasted: bool = False  # the text was recognised as pasted and ranked as the finder ranks
 
     @property
     def notice(self) -> str | None:
@@ -450,11 +451,19 @@ def run_search(
     result.breakdown = Breakdown(upheld=answer.upheld, overturned=answer.overturned)
     result.pages = max(1, math.ceil(answer.total / per_page))
     result.facets = _facet_values(answer.facets, search)
+    if answer.exact_total is not None:
+        exact = answer.exact_total
+        result.notices.append(
+            f"Only {exact:,} item{'' if exact == 1 else 's'} matched every word; items that "
+            f"match most of the words follow{' them' if exact else ''}."
+        )
     if answer.ranking_timed_out and not result.timed_out:
         result.timed_out = True
         result.notices.append("The search took too long: showing the best results found in time.")
+    result.pasted = parsed.pasted
+    highlight = list(dict.fromkeys([*parsed.highlight, *answer.highlight]))
     result.hits = [
-        hit_from_item(h.item, parsed.highlight, h.score, passages=passages) for h in answer.hits
+        hit_from_item(h.item, highlight, h.score, passages=passages) for h in answer.hits
     ]
     return result
 
@@ -543,8 +552,8 @@ def similar_to_item(public_id: str, ordinal: int, limit: int = 10) -> SimilarRes
 def similar_to_text(
     text: str, category: str | None = None, specialty: str | None = None, limit: int = 20
 ) -> SimilarResult:
-    """Precedents for pasted text (say a utilization review denial): its key terms, OR-ed, with
-    matches in the request weighted higher; optionally within one category or specialty."""
+    """Precedents for pasted text (say a utilization review denial), ranked by its treatment
+    words (the backend's precedent finder); optionally within one category or specialty."""
     text = (text or "")[:50_000]
     if not text.strip():
         return SimilarResult(
@@ -568,7 +577,8 @@ def _similar(spec: SimilarSpec, limit: int) -> SimilarResult:
         result.notices.append("The text has no words found in any letter.")
     if answer.timed_out:
         result.notices.append("Finding similar items took too long: showing what was found.")
-    result.hits = [hit_from_item(h.item, answer.terms, h.score) for h in answer.hits[:limit]]
+    highlight = list(dict.fromkeys([*answer.highlight, *answer.terms]))
+    result.hits = [hit_from_item(h.item, highlight, h.score) for h in answer.hits[:limit]]
     _summarise(result, [h.item for h in answer.hits])
     return result
 

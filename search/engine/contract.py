@@ -18,6 +18,8 @@ from search.engine.facets import DATE_FIELDS, FACET_NAMES
 from search.engine.query import ParsedQuery
 
 SORTS = ("relevance", "newest", "oldest")
+# When fewer items than this match every part of a query, items matching most parts follow.
+SOFT_MATCH_BELOW = 10
 
 
 def item_key(letter_id: str, ordinal: int) -> str:
@@ -61,6 +63,11 @@ class ItemDocument:
     text: str  # everything searchable of the item (request, rationale, summary, guidelines)
     summary: str = ""  # the letter's case summary (also in `text`)
     guideline_text: str = ""  # the guidelines cited (also in `text`)
+    # `text` without the case summary: the item's own words, which rank a match.
+    item_text: str = ""
+    # The drugs the request names, as index terms (search.engine.vocabulary.concept_tokens):
+    # generic names and class keys, so any brand, generic or class word finds the item.
+    concepts: tuple[str, ...] = ()
     decision_date: date | None = None
     injury_date: date | None = None
     received_date: date | None = None
@@ -127,6 +134,13 @@ class EngineResult:
     ranking_timed_out: bool = False  # the page holds the best items found in time
     # Selected values no item has: they were left out of the search.
     ignored_filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Soft matching: fewer than SOFT_MATCH_BELOW items matched every part of the query, so the
+    # items matching most of the parts follow them; this is how many matched every part (None:
+    # no soft matching).
+    exact_total: int | None = None
+    # Words the backend ranked by beyond the query's own (a pasted text's key terms and the
+    # names of the drugs it names), for highlighting.
+    highlight: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -145,6 +159,7 @@ class SimilarSpec:
 class SimilarItems:
     hits: list[ScoredItem] = field(default_factory=list)
     terms: list[str] = field(default_factory=list)  # the key terms searched for
+    highlight: list[str] = field(default_factory=list)  # words to mark beside the terms
     found: bool = True  # False: the item is not in the index
     timed_out: bool = False
 

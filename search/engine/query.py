@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from search.engine import vocabulary
 from search.engine.analysis import (
     ABBREVIATIONS,
     CURRENT_ANALYZER,
@@ -37,6 +38,7 @@ from search.engine.analysis import (
     plain_terms,
 )
 from search.engine.nodes import And, AndMaybe, AndNot, Every, Node, Not, Or, Phrase, Prefix, Term
+from search.engine.pasted import looks_pasted
 
 MAX_QUERY_CHARS = 500
 # Different words, phrases and prefixes searched; a repeated one counts once.
@@ -47,6 +49,7 @@ MAX_CLAUSES = 2 * MAX_TERMS
 MAX_DEPTH = 6
 MIN_PREFIX_CHARS = 3
 DEFAULT_FIELD = "text"
+ITEM_TEXT_FIELD = "item_text"  # `text` without the letter's case summary: what ranks a match
 # Names users may type before a colon, and the index field each one searches.
 USER_FIELDS = {
     "request": "request",
@@ -57,6 +60,11 @@ USER_FIELDS = {
 }
 # Matches in the request count more than matches elsewhere in the item.
 REQUEST_BOOST = 2.0
+# A query word that names a drug or a drug class also matches the items whose request names
+# that drug under another name (the `concepts` field, search.engine.vocabulary); the other
+# drugs of its class match too, ranked lower. Tuned on the judged set (manage.py relevance).
+CONCEPT_BOOST = 6.0
+RELATED_CONCEPT_BOOST = 1.5
 
 # A digit may come right before: a pasted list whose line breaks a text box dropped reads
 # "CM16-0213037CM16-0213038". Dashes copied from PDFs may be en dashes.
@@ -91,6 +99,14 @@ class ParsedQuery:
     highlight: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     fallback: bool = False
+    # The positive parts of a query that requires every one of them ("cold therapy unit after
+    # surgery") and what it excludes: when too few items match all the parts, the items that
+    # match most of them follow (the backend's soft matching).
+    soft_parts: tuple = ()
+    soft_excluded: Node | None = None
+    # A pasted request or denial (search.engine.pasted.looks_pasted): the backend ranks it as
+    # the precedent finder ranks a text, by its treatment words.
+    pasted: bool = False
 
     @property
     def matches_everything(self) -> bool:
@@ -127,7 +143,7 @@ def _clean(text: str, notices: list[str]) -> str:
             cleaned.append(ch)
     if changed:
         notices.append("Invisible or control characters in the search were removed.")
-    return " ".join("".join(cleaned).split())
+    return vocabulary.disambiguate(" ".join("".join(cleaned).split()))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -412,14 +428,44 @@ def _compile(node, highlight: list[str], negated: bool = False):
     tokens = analysed(text)
     if not negated:
         highlight.append(text)
-    return _synonyms(fieldname, tokens, highlight if not negated else [])
+    compiled = _synonyms(fieldname, tokens, highlight if not negated else [])
+    if fieldname != DEFAULT_FIELD or compiled is None:
+        return compiled
+    extra = _vocabulary_alternatives(text, highlight if not negated else [])
+    return Or((compiled, *extra)) if extra else compiled
+
+
+def _vocabulary_alternatives(text: str, highlight: list[str]) -> list:
+    """What else a word or phrase means here: the drug concepts it names (a brand, a generic
+    or a class word, as `concepts` terms) and the letters' words for a lay term."""
+    words = vocabulary.words_of(text)
+    out: list = []
+    spans = vocabulary.drug_spans(words)
+    if len(spans) == 1 and spans[0][0] == 0 and spans[0][1] == len(words):
+        _start, _end, _name, generics, class_key = spans[0]
+        named = set(generics) | ({class_key} if class_key else set())
+        for concept in sorted(named):
+            out.append(Term("concepts", vocabulary.concept_token(concept), boost=CONCEPT_BOOST))
+        for generic in generics:
+            highlight.extend(vocabulary.names_of_generic(generic))
+        for concept in sorted(vocabulary.drug_concepts(words) - named):
+            if concept in vocabulary.DRUG_CLASSES:  # the named drug's classes: related
+                out.append(Term("concepts", vocabulary.concept_token(concept),
+                                boost=RELATED_CONCEPT_BOOST))
+    for alternative in vocabulary.LAY_TERMS.get(" ".join(words), ()):
+        compiled = _synonyms(DEFAULT_FIELD, analysed(alternative), highlight)
+        if compiled is not None:
+            highlight.append(alternative)
+            out.append(compiled)
+    return out
 
 
 def _merge_spelled_out(children: list) -> list:
-    """Consecutive plain words that spell out an abbreviation ("physical therapy") become one
-    phrase node, so they match the abbreviation too."""
+    """Consecutive plain words that spell out an abbreviation ("physical therapy") or that the
+    vocabulary knows as one thing ("muscle relaxant", "low back") become one phrase node, so
+    they match the abbreviation or the vocabulary's meaning too."""
     table = expansion_table()
-    longest = max((len(k) for k in table), default=0)
+    longest = max(max((len(k) for k in table), default=0), vocabulary.MAX_NAME_WORDS)
     out, position = [], 0
     while position < len(children):
         merged = False
@@ -427,7 +473,7 @@ def _merge_spelled_out(children: list) -> list:
             window = children[position : position + length]
             if all(c and c[0] == "word" and c[1] == DEFAULT_FIELD for c in window):
                 text = " ".join(c[2] for c in window)
-                if analysed(text) in table:
+                if analysed(text) in table or vocabulary.is_phrase(text):
                     out.append(("phrase", DEFAULT_FIELD, text))
                     position += length
                     merged = True
@@ -490,15 +536,40 @@ def _dropped_notice(kept: list[str], dropped: int) -> str:
 
 
 def with_request_boost(q):
-    """Rank items whose request matches above items that only mention the words elsewhere."""
+    """The query that ranks q's matches: by the item's own words (ranked_by_item_text), and
+    items whose request matches above items that only mention the words elsewhere."""
     if q is None:
         return None
     boosts = []
     for term in _positive_terms(q):
         boosts.append(Term("request", term, boost=REQUEST_BOOST))
+    ranked = ranked_by_item_text(q)
     if not boosts:
-        return q
-    return AndMaybe(q, Or(tuple(boosts)))
+        return ranked
+    return AndMaybe(ranked, Or(tuple(boosts)))
+
+
+# What a word found only in the letter's case summary counts, beside one in the item's own text.
+SUMMARY_RANK_WEIGHT = 0.02
+
+
+def ranked_by_item_text(q):
+    """q with every search of all the text (`text`) ranked by the item's own words instead
+    (`item_text`: the request, rationale and guidelines), and by the case summary at a small
+    weight: an item whose own words hold the query's words ranks above every item whose letter
+    only mentions them in its summary. Only ranking changes; the match set is q's."""
+    if isinstance(q, Term | Phrase | Prefix) and q.fieldname == DEFAULT_FIELD:
+        return Or((
+            replace(q, fieldname=ITEM_TEXT_FIELD),
+            replace(q, fieldname="summary", boost=q.boost * SUMMARY_RANK_WEIGHT),
+        ))
+    if isinstance(q, And | Or):
+        return replace(q, subqueries=tuple(ranked_by_item_text(c) for c in q.subqueries))
+    if isinstance(q, AndNot):
+        return AndNot(ranked_by_item_text(q.a), q.b)
+    if isinstance(q, AndMaybe):
+        return AndMaybe(ranked_by_item_text(q.a), ranked_by_item_text(q.b))
+    return q
 
 
 def _positive_terms(q) -> list[str]:
@@ -549,6 +620,12 @@ def _parse_or_fall_back(text: str | None) -> ParsedQuery:
 def _parse(text: str) -> ParsedQuery:
     parsed = ParsedQuery(text=text)
     notices = parsed.notices
+    if looks_pasted(text):
+        parsed.pasted = True
+        notices.append(
+            "This looks like a pasted request or denial, so it was searched for its treatment "
+            "words, ranked as the precedent finder ranks a text."
+        )
     text = _clean(text, notices)
     if len(text) > MAX_QUERY_CHARS:
         notices.append(
@@ -602,7 +679,34 @@ def _parse(text: str) -> ParsedQuery:
     parsed.match_query = q
     parsed.query = with_request_boost(q) if q is not None else None
     parsed.highlight = list(dict.fromkeys(h for h in parsed.highlight if h))
+    parsed.soft_parts, parsed.soft_excluded = _soft_parts(q)
     return parsed
+
+
+def _soft_parts(q) -> tuple[tuple, Node | None]:
+    """The parts of an AND of several parts, and what it excludes (see soft_parts)."""
+    excluded = None
+    if isinstance(q, AndNot):
+        q, excluded = q.a, q.b
+    if isinstance(q, And) and len(q.subqueries) > 1:
+        return tuple(q.subqueries), excluded
+    return (), None
+
+
+def any_words_query(text: str, analyzer: Analyzer, boost: float = 1.0):
+    """(An OR of the text's words, each widened as a search widens it: abbreviations and the
+    vocabulary; the words to highlight). For ranking a pasted text by its treatment words."""
+    token = CURRENT_ANALYZER.set(analyzer)
+    try:
+        words, _ = _plain_words(text)
+        nodes = _merge_spelled_out([("word", DEFAULT_FIELD, w) for w in words])
+        highlight: list[str] = []
+        parts = [p for p in (_compile(node, highlight) for node in nodes) if p is not None]
+    finally:
+        CURRENT_ANALYZER.reset(token)
+    if not parts:
+        return None, highlight
+    return Or(tuple(parts), boost=boost), highlight
 
 
 def key_terms_query(

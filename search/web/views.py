@@ -425,7 +425,7 @@ def active_filters(search_request: SearchRequest, groups: list[FacetGroup]) -> A
     # Every chip's link is built from the values kept, so no link repeats the dropped ones.
     kept_request = dataclasses.replace(
         search_request,
-        **{
+        selections={
             name: tuple(value for value in values if (name, value) in kept)
             for name, values in search_request.filters.items()
         },

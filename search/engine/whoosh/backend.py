@@ -23,16 +23,13 @@ from search.engine.contract import (
     SimilarItems,
     SimilarSpec,
 )
-from search.engine.query import key_terms_query
-from search.engine.whoosh import execution, patches, schema, storage, writing
+from search.engine.query import key_terms_query, ranked_by_item_text
+from search.engine.whoosh import execution, finder, patches, schema, storage, writing
 from search.engine.whoosh.compiler import term, to_whoosh
 from search.engine.whoosh.documents import prepared, stored_item
 from search.engine.whoosh.snapshot import IndexSnapshot, snapshot
 
-SIMILAR_TERMS = 15  # key terms of the item or text searched for
-# A key term found in more than this share of items ranks little (a low idf) but its posting
-# list is most of the cost of a similarity search: it counts only where it is in the request.
-COMMON_TERM_SHARE = 0.2
+SIMILAR_TERMS = 15  # key terms of the item searched for (a text's: finder.KEY_TERMS)
 DEFAULT_TIME_LIMIT = 2.0
 
 
@@ -79,8 +76,8 @@ class WhooshBackend:
 
     def similar(self, spec: SimilarSpec) -> SimilarItems:
         """Items like `spec.item_id` (request twice, then rationale; its own letter left out,
-        its treatment category first) or like `spec.text`: their key terms OR-ed, matches in
-        the request weighted higher, only items that hold some key term."""
+        its treatment category first: their key terms OR-ed, matches in the request weighted
+        higher) or like `spec.text` (the precedent finder: finder.py); only items that match."""
         snap = self.snapshot()
         result = SimilarItems()
         allowed = snap.live_bits
@@ -102,14 +99,17 @@ class WhooshBackend:
         for name, values in spec.filters.items():
             for value in values:
                 allowed &= snap.facets.value_bits(name, value)
-        terms = [t for t, _ in snap.key_terms_from_text("text", text, SIMILAR_TERMS)]
+        if spec.item_id is not None:
+            terms = [t for t, _ in snap.key_terms_from_text("text", text, SIMILAR_TERMS)]
+            q = key_terms_query(terms, request_only=finder.common_terms(snap, terms))
+        else:
+            q, terms, result.highlight = finder.finder_query(snap, text)
         result.terms = terms
-        q = key_terms_query(terms, request_only=self._common_terms(snap, terms))
         if q is None:
             return result
         pool, result.timed_out = snap.scorer.top_scored(
-            to_whoosh(q), allowed, spec.limit, self._time_limit(spec.time_limit),
-            matched_only=True,
+            to_whoosh(ranked_by_item_text(q)), allowed, spec.limit,
+            self._time_limit(spec.time_limit), matched_only=True,
         )
         hits = [ScoredItem(i.item_id, float(s), i) for d, s in pool
                 for i in (stored_item(snap.stored(d)),)]
@@ -117,10 +117,6 @@ class WhooshBackend:
             hits.sort(key=lambda h: (h.item.category != category, -h.score))
         result.hits = hits
         return result
-
-    def _common_terms(self, snap: IndexSnapshot, terms: list[str]) -> frozenset:
-        limit = COMMON_TERM_SHARE * max(1, snap.total)
-        return frozenset(t for t in terms if snap.doc_frequency("text", t) > limit)
 
     def _time_limit(self, asked: float | None) -> float:
         return self.time_limit if asked is None else float(asked)

@@ -32,6 +32,8 @@ def whoosh_fields(doc: ItemDocument) -> dict:
         "summary": doc.summary,
         "guideline_text": doc.guideline_text,
         "text": doc.text,
+        "item_text": doc.item_text,
+        "concepts": " ".join(doc.concepts),
         "synthetic": bool(doc.synthetic),
         "hit": {
             "letter_id": item.letter_id,

@@ -10,12 +10,14 @@ sort or page (`Aggregate`) is kept in the snapshot's recent results, so paging i
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import reduce
 
-from search.engine.contract import EngineResult, ScoredItem, SearchSpec
+from search.engine.contract import SOFT_MATCH_BELOW, EngineResult, ScoredItem, SearchSpec
 from search.engine.facets import FACETS_BY_NAME
-from search.engine.query import ParsedQuery
+from search.engine.nodes import Or
+from search.engine.query import ParsedQuery, ranked_by_item_text, with_request_boost
+from search.engine.whoosh import finder
 from search.engine.whoosh.bits import BitsView, docnums_from_bits
 from search.engine.whoosh.compiler import day_range, to_whoosh
 from search.engine.whoosh.documents import stored_item
@@ -33,12 +35,22 @@ class Aggregate:
     upheld: int
     overturned: int
     timed_out: bool
+    # Soft matching (_soft_aggregate): the matches by how many of the query's parts they
+    # match, most first; empty for an ordinary search.
+    tiers: list[int] = field(default_factory=list)
 
 
 def run(snap: IndexSnapshot, spec: SearchSpec, time_limit: float) -> EngineResult:
     result = EngineResult()
     parsed = spec.query if spec.query is not None else ParsedQuery()
     deadline = time.monotonic() + time_limit
+    if parsed.pasted:
+        # A pasted request or denial: matched and ranked as the precedent finder ranks it.
+        q, _terms, result.highlight = snap.cached(
+            ("finder", parsed.text), lambda: finder.finder_query(snap, parsed.text)
+        )
+        if q is not None:
+            parsed = replace(parsed, query=ranked_by_item_text(q), match_query=q, soft_parts=())
     filters = _known_filters(snap, spec, result.ignored_filters)
     # Date ranges filter like facets (AND across) and narrow every facet's counts.
     filters.update(_day_filters(spec))
@@ -46,6 +58,14 @@ def run(snap: IndexSnapshot, spec: SearchSpec, time_limit: float) -> EngineResul
         ("aggregate", parsed.key, tuple(sorted(filters.items())), spec.count_facets),
         lambda: _aggregate(snap, parsed, filters, spec.count_facets, deadline),
     )
+    if aggregate.total < SOFT_MATCH_BELOW and parsed.soft_parts and not aggregate.timed_out:
+        soft = snap.cached(
+            ("soft", parsed.key, tuple(sorted(filters.items())), spec.count_facets),
+            lambda: _soft_aggregate(snap, parsed, filters, spec.count_facets, deadline),
+        )
+        if soft.total > aggregate.total:
+            result.exact_total = aggregate.total
+            aggregate = soft
     result.total = aggregate.total
     result.facets = aggregate.facets
     result.upheld, result.overturned = aggregate.upheld, aggregate.overturned
@@ -136,6 +156,33 @@ def _aggregate(snap, parsed: ParsedQuery, filters, count_facets, deadline: float
     )
 
 
+def _soft_aggregate(snap, parsed: ParsedQuery, filters, count_facets, deadline: float):
+    """The aggregate of the items that match any of the query's parts (and not what it
+    excludes), with their tiers: those matching every part, then all but one, and so on."""
+    part_bits = []
+    for part in parsed.soft_parts:
+        bits, _ = snap.cached(
+            ("bits", repr(part)),
+            lambda q=part: snap.evaluator.docs_bits(to_whoosh(q), deadline),
+        )
+        part_bits.append(bits)
+    if parsed.soft_excluded is not None:
+        excluded, _ = snap.evaluator.docs_bits(to_whoosh(parsed.soft_excluded), deadline)
+        part_bits = [bits & ~excluded for bits in part_bits]
+    # at_least[k]: the items that match at least k of the parts.
+    at_least = [snap.live_bits] + [0] * len(part_bits)
+    for bits in part_bits:
+        for k in range(len(part_bits), 0, -1):
+            at_least[k] |= at_least[k - 1] & bits
+    wider = replace(parsed, match_query=Or(parsed.soft_parts), case_query=None)
+    soft = _aggregate(snap, wider, filters, count_facets, deadline)
+    at_least.append(0)
+    soft.tiers = [
+        at_least[k] & ~at_least[k + 1] & soft.final_bits for k in range(len(part_bits), 0, -1)
+    ]
+    return soft
+
+
 def _query_bits(snap, parsed: ParsedQuery, deadline: float) -> tuple[int, bool]:
     if parsed.matches_everything:
         return snap.live_bits, True
@@ -159,6 +206,8 @@ def _ordered_page(
         return [], False
     wanted = start + spec.limit
     final_bits = aggregate.final_bits
+    if spec.sort == "relevance" and aggregate.tiers:
+        return _tiered_page(snap, parsed, aggregate.tiers, start, wanted, deadline)
     if spec.sort == "relevance" and not parsed.matches_everything:
         pinned = _pinned_case_docs(snap, parsed, final_bits)
         scored: list[tuple[int, float]] = [(d, 0.0) for d in pinned]
@@ -174,6 +223,28 @@ def _ordered_page(
         return scored[start:wanted], timed_out
     docnums = _by_date(snap, final_bits, spec.sort, start, wanted, aggregate.total)
     return [(d, 0.0) for d in docnums], False
+
+
+def _tiered_page(snap, parsed, tiers, start: int, wanted: int, deadline: float):
+    """A soft match's page: tier by tier (most parts matched first), by score within a tier."""
+    query = to_whoosh(with_request_boost(Or(parsed.soft_parts)))
+    out: list[tuple[int, float]] = []
+    timed_out = False
+    before = 0  # items in the tiers before this one
+    for tier in tiers:
+        size = tier.bit_count()
+        if before + size > start and size:
+            skip = max(0, start - before)
+            remaining = max(0.05, deadline - time.monotonic())
+            top, late = snap.scorer.top_scored(
+                query, tier, skip + wanted - start - len(out), remaining
+            )
+            timed_out = timed_out or late
+            out.extend(top[skip:])
+            if len(out) >= wanted - start:
+                break
+        before += size
+    return out[: wanted - start], timed_out
 
 
 def _pinned_case_docs(snap, parsed: ParsedQuery, final_bits: int) -> list[int]:

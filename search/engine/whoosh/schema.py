@@ -21,9 +21,11 @@ from whoosh.lang.porter import stem as _stem
 
 from search.engine.facets import DATE_FIELDS, FACET_NAMES
 
-SCHEMA_VERSION = 6  # 2: date ranges, case outcome, timeliness buckets; 3: leaner text fields;
+SCHEMA_VERSION = 7  # 2: date ranges, case outcome, timeliness buckets; 3: leaner text fields;
 # 4: token pairs for phrases; 5: no token pairs (they tripled the cost of indexing);
-# 6: no positions, word pairs for phrases (positions made every posting block slow to read)
+# 6: no positions, word pairs for phrases (positions made every posting block slow to read);
+# 7: `item_text` (text without the case summary) ranks matches; `concepts`, the drugs the
+# request names, as generic names and class keys
 FACET_SEPARATOR = "\x1f"
 
 # The index field of each date range (search.engine.facets.DATE_RANGES): date.toordinal(), 0
@@ -77,6 +79,13 @@ def build_schema() -> fields.Schema:
         # Each pair of neighbouring words of `text` ("physic therapi"), once per item: a
         # two-word phrase is one term here, a longer one the AND of its pairs.
         pairs=fields.ID(),
+        # `text` without the letter's case summary, no positions: what ranks a match, so an
+        # item whose own words hold the query's words ranks above every item whose letter only
+        # mentions them in its summary (query.ranked_by_item_text).
+        item_text=fields.TEXT(analyzer=TEXT_ANALYZER, phrase=False),
+        # The drugs the request names ("hydrocodone", "class:opioid"): any brand, generic or
+        # class word finds the item (search.engine.vocabulary). Not scored by length.
+        concepts=fields.KEYWORD(lowercase=False, scorable=False, commas=False),
         synthetic=fields.BOOLEAN(),
         # What a hit shows without touching the database.
         hit=fields.STORED(),
@@ -144,7 +153,7 @@ def text_tokens(text: str) -> list[str]:
     return out
 
 
-_ANALYSED_FIELDS = ("request", "rationale", "summary", "guideline_text", "text")
+_ANALYSED_FIELDS = ("request", "rationale", "summary", "guideline_text", "text", "item_text")
 
 
 PAIR_SEPARATOR = " "  # never inside a token: the tokenizer takes word characters, "*" and "."
