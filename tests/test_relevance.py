@@ -11,15 +11,11 @@ import re
 
 import pytest
 
-from search import searching
 from search.engine import vocabulary
+from search.engine.contract import SOFT_MATCH_BELOW
+from search.engine.whoosh import execution
 from search.models import Determination
 from search.searching import SearchRequest, run_search, similar_to_text
-from tests import search_support
-
-sample_texts = search_support.sample_texts
-sample_corpus = search_support.sample_corpus
-corpus = search_support.corpus
 
 
 def requests_naming(pattern: str) -> int:
@@ -82,7 +78,7 @@ def test_a_natural_query_never_answers_zero_when_its_words_are_in_the_letters(co
 
 
 def test_items_that_match_every_word_come_before_those_that_match_most(corpus, monkeypatch):
-    monkeypatch.setattr(searching, "SOFT_MATCH_BELOW", 0)
+    monkeypatch.setattr(execution, "SOFT_MATCH_BELOW", 0)
     for text in ("knee mri contrast", "shoulder arthroscopy", "knee arthroscopy", "cervical mri"):
         query = SearchRequest(q=text)
         exact = run_search(query, per_page=100)
@@ -92,7 +88,7 @@ def test_items_that_match_every_word_come_before_those_that_match_most(corpus, m
         pytest.skip("no query with 1 to 9 exact matches in the sample letters")
     monkeypatch.undo()
     soft = run_search(query, per_page=100)
-    assert 0 < exact.total < searching.SOFT_MATCH_BELOW < soft.total
+    assert 0 < exact.total < SOFT_MATCH_BELOW < soft.total
     assert {h.item_id for h in soft.hits[: exact.total]} == {h.item_id for h in exact.hits}
     assert any(f"Only {exact.total} item" in notice for notice in soft.notices)
 

@@ -17,3 +17,9 @@ class TestFts5Backend(BackendContract):
 
     def test_similar_to_a_text(self, backend):
         pytest.skip("the FTS5 peer has no key-term extraction, so no similar items")
+
+    def test_too_few_exact_matches_are_followed_by_items_matching_most_words(self, backend):
+        pytest.skip("the FTS5 peer requires every word; it has no soft matching")
+
+    def test_a_drug_class_word_finds_the_drugs_of_the_class(self, backend):
+        pytest.skip("the FTS5 peer does not index the items' drug concepts")

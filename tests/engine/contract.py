@@ -22,6 +22,7 @@ from search.engine.contract import (
 )
 from search.engine.facets import FACET_NAMES
 from search.engine.query import parse_user_query
+from search.engine.vocabulary import concept_tokens
 
 # (letter, case number, decided, injured, received, specialty, [(request, outcome, rationale,
 # category, source, guideline)])
@@ -88,6 +89,8 @@ def item_document(letter_id, case_number, decided, injured, received, specialty,
         ),
         case_number_forms=(case_number.lower(), case_number.lower().replace("-", "")),
         text=f"{request}\n{rationale}",
+        item_text=f"{request}\n{rationale}",
+        concepts=tuple(concept_tokens(request)),
         decision_date=decided,
         injury_date=injured,
         received_date=received,
@@ -136,7 +139,21 @@ class BackendContract:
 
     def test_every_word_must_match(self, backend):
         assert self.search(backend, "lumbar spine").total == 1
-        assert self.search(backend, "lumbar knee").total == 0
+        # No item has both words: none matches every word (with soft matching, the items that
+        # match most of them follow, and exact_total says none matched them all).
+        both = self.search(backend, "lumbar knee")
+        assert (both.total if both.exact_total is None else both.exact_total) == 0
+
+    def test_too_few_exact_matches_are_followed_by_items_matching_most_words(self, backend):
+        result = self.search(backend, "lumbar spine knee")
+        assert result.exact_total == 0
+        # Every item with lumbar, spine or knee (three), the one with two of the words first.
+        assert result.total == 3
+        assert self.ids(result)[0] == "l1#1"
+
+    def test_a_drug_class_word_finds_the_drugs_of_the_class(self, backend):
+        assert self.ids(self.search(backend, "opioid")) == ["l3#2"]
+        assert self.ids(self.search(backend, "narcotics")) == ["l3#2"]
 
     def test_an_abbreviation_finds_its_spelled_out_form(self, backend):
         # "MRI" in three items; "magnetic resonance imaging" only beside an MRI already.

@@ -34,16 +34,18 @@ def terms_of(q) -> set[tuple[str, str]]:
 
 
 def test_words_must_all_match():
-    q = parse_user_query("lumbar fusion").query
-    assert isinstance(q, Q.AndMaybe)
-    assert isinstance(q.a, Q.And)
-    assert {("text", "lumbar"), ("text", "fusion")} <= terms_of(q.a)
+    parsed = parse_user_query("lumbar fusion")
+    assert isinstance(parsed.match_query, Q.And)
+    assert {("text", "lumbar"), ("text", "fusion")} <= terms_of(parsed.match_query)
+    # Ranked by the item's own words, request matches higher (the match set is match_query's).
+    assert isinstance(parsed.query, Q.AndMaybe)
+    assert {("item_text", "lumbar"), ("request", "fusion")} <= terms_of(parsed.query)
 
 
 def test_phrase_or_not_and_parentheses():
     parsed = parse_user_query('"home exercise" OR (knee -brace)')
     assert not parsed.notices
-    main = parsed.query.a
+    main = parsed.match_query
     assert isinstance(main, Q.Or)
     assert any(isinstance(p, Q.Phrase) for p in main.subqueries)
     assert any(isinstance(p, Q.AndNot) for p in main.subqueries)
@@ -52,7 +54,7 @@ def test_phrase_or_not_and_parentheses():
 
 def test_not_keyword_and_minus_exclude():
     for text in ("knee NOT brace", "knee -brace"):
-        q = parse_user_query(text).query.a
+        q = parse_user_query(text).match_query
         assert isinstance(q, Q.AndNot)
         assert ("text", "brace") in terms_of(q.b)
 
@@ -63,11 +65,11 @@ def test_only_negative_query_excludes_from_everything():
 
 
 def test_prefix_and_fields():
-    assert isinstance(parse_user_query("lumb*").query, Q.Prefix)
+    assert isinstance(parse_user_query("lumb*").match_query, Q.Prefix)
     q = parse_user_query("request:mri").query
     assert ("request", "mri") in terms_of(q)
     assert not any(f == "text" for f, _ in terms_of(parse_user_query("rationale:opioids").query))
-    assert isinstance(parse_user_query('summary:"low back"').query, Q.Phrase)
+    assert isinstance(parse_user_query('summary:"low back"').match_query, Q.Phrase)
 
 
 @pytest.mark.parametrize(
@@ -100,12 +102,12 @@ def test_synthetic_case_numbers():
     ],
 )
 def test_abbreviations_expand_both_ways(abbreviation, spelled):
-    one = parse_user_query(abbreviation).query.a
-    other = parse_user_query(spelled).query.a
-    quoted = parse_user_query(f'"{spelled}"').query.a
+    one = parse_user_query(abbreviation).match_query
+    other = parse_user_query(spelled).match_query
+    quoted = parse_user_query(f'"{spelled}"').match_query
     assert repr(one) == repr(other) == repr(quoted)
     assert isinstance(one, Q.Or)
-    assert any(isinstance(p, Q.Phrase) for p in one.subqueries)
+    assert "Phrase(" in repr(one) and "Term(fieldname='text'" in repr(one)
 
 
 def test_h_wave_and_emg():
