@@ -2,7 +2,7 @@
 
 Public interface (templates and the API rely on these names):
 
-SearchRequest (from `SearchRequest.from_params(request.GET)`):
+SearchRequest (the web's `SearchForm(request.GET).search_request()` reads one from a URL):
     q: str                       the user's text ("" matches every item)
     outcome, specialty, source, guideline, section, page_cited, category, year, priority,
     case_outcome, days_to_decision, days_assigned_to_decision, days_denial_to_application:
@@ -55,17 +55,13 @@ from search.engine.query import ParsedQuery, key_terms_query, parse_user_query
 from search.engine.whoosh import index
 from search.engine.whoosh.index import Q
 from search.letters import domain
-from search.letters.categories import official_category_value
-from search.letters.specialties import official_specialty
 from search.letters.timeliness import BUCKET_LABELS, BUCKET_VALUES
 from search.snippets import make_snippet
 
 PER_PAGE = 20
-MAX_PAGE = 10_000
 SORTS = ("relevance", "newest", "oldest")
 DEFAULT_SORT = "relevance"
 MAX_VALUES_PER_FACET = 50
-MAX_PARAM_CHARS = 300
 OUTCOME_LABELS = {"upheld": "Upheld", "overturned": "Overturned"}
 PRIORITIES = ("Standard", "Expedited")
 
@@ -144,45 +140,12 @@ def _day_text(day: date) -> str:
     return f"{day:%b} {day.day}, {day.year}"
 
 
-def parse_date(text: str) -> date | None:
-    """ "2017-01-31" (what a date input sends) or "01/31/2017" (as the letters write dates)."""
-    text = text.strip()
-    if len(text) == 10 and text[4] == "-" and text[7] == "-":
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            return None
-    parts = text.split("/")
-    if len(parts) == 3 and all(p.isdigit() for p in parts) and len(parts[2]) == 4:
-        try:
-            return date(int(parts[2]), int(parts[0]), int(parts[1]))
-        except ValueError:
-            return None
-    return None
-
-
 def time_limit_seconds() -> float:
     return float(getattr(settings, "SEARCH_TIME_LIMIT_SECONDS", 2.0))
 
 
 # ---------------------------------------------------------------------------------------------
 # The request
-
-
-def _getlist(params, name: str) -> list[str]:
-    if params is None:
-        return []
-    if hasattr(params, "getlist"):
-        values = params.getlist(name)
-    else:
-        values = params.get(name, [])
-        if isinstance(values, str | int):
-            values = [values]
-    return [str(v) for v in values if v is not None]
-
-
-def _clean_value(value: str) -> str:
-    return " ".join("".join(ch for ch in value if ch.isprintable()).split())
 
 
 @dataclass(frozen=True)
@@ -210,47 +173,6 @@ class SearchRequest:
     sort: str = DEFAULT_SORT
     page: int = 1
     notices: tuple[str, ...] = ()
-
-    @classmethod
-    def from_params(cls, params) -> SearchRequest:
-        """Read GET parameters; bad values are dropped or reset with a notice, never raised."""
-        notices: list[str] = []
-        q_values = _getlist(params, "q")
-        q = q_values[0] if q_values else ""
-        if len(q) > 10_000:
-            q = q[:10_000]
-        facets: dict[str, tuple[str, ...]] = {}
-        for name in FACET_NAMES:
-            chosen: list[str] = []
-            for raw in _getlist(params, name):
-                value = _clean_value(raw)
-                if not value:
-                    continue
-                accepted = _accept_value(name, value)
-                if accepted is None:
-                    notices.append(
-                        f'Ignored the unknown {_facet_label(name).lower()} "{value[:60]}".'
-                    )
-                elif accepted not in chosen:
-                    chosen.append(accepted)
-            facets[name] = tuple(sorted(chosen))
-        dates = _read_dates(params, notices)
-        sort_values = _getlist(params, "sort")
-        sort = (sort_values[0].strip().lower() if sort_values else "") or DEFAULT_SORT
-        if sort not in SORTS:
-            notices.append(f'Unknown sort "{sort[:30]}": sorted by relevance.')
-            sort = DEFAULT_SORT
-        page_values = _getlist(params, "page")
-        page = 1
-        if page_values and page_values[0].strip():
-            try:
-                page = int(page_values[0].strip())
-                if not 1 <= page <= MAX_PAGE:
-                    raise ValueError
-            except ValueError:
-                notices.append(f'"{page_values[0][:20]}" is not a page number: showing page 1.')
-                page = 1
-        return cls(q=q, sort=sort, page=page, notices=tuple(notices), **facets, **dates)
 
     # -- reading
 
@@ -335,67 +257,8 @@ class SearchRequest:
         return replace(self, page=1, **dict.fromkeys(names)).querystring()
 
 
-def _read_dates(params, notices: list[str]) -> dict[str, date | None]:
-    """The date range parameters; a bad date is dropped with a notice, a reversed range swapped."""
-    dates: dict[str, date | None] = {}
-    for r in DATE_RANGES:
-        for end in ("from", "to"):
-            name = f"{r.prefix}_{end}"
-            values = [v for v in _getlist(params, name) if v.strip()]
-            day = parse_date(values[0]) if values else None
-            if values and day is None:
-                shown = _clean_value(values[0])[:30]
-                notices.append(
-                    f'Ignored "{shown}" as the {r.label.lower()} {end}: '
-                    "use a date such as 2017-01-31."
-                )
-            dates[name] = day
-        start, finish = dates[f"{r.prefix}_from"], dates[f"{r.prefix}_to"]
-        if start and finish and start > finish:
-            notices.append(
-                f"The {r.label.lower()} range ended before it began: the two dates were swapped."
-            )
-            dates[f"{r.prefix}_from"], dates[f"{r.prefix}_to"] = finish, start
-    return dates
-
-
 def _facet_label(name: str) -> str:
     return next((f.label for f in FACETS if f.name == name), name)
-
-
-def _accept_value(name: str, value: str) -> str | None:
-    """The canonical form of a facet value, or None when it can never be valid."""
-    if len(value) > MAX_PARAM_CHARS:
-        return None
-    if name == "outcome":
-        value = value.lower()
-        return value if value in OUTCOME_LABELS else None
-    if name == "year":
-        return value if value.isdigit() and len(value) == 4 else None
-    if name == "priority":
-        return next((p for p in PRIORITIES if p.lower() == value.lower()), None)
-    if name == "case_outcome":
-        return _CASE_OUTCOME_FORMS.get(" ".join(value.lower().replace("_", " ").split()))
-    if name in BUCKET_FACETS:
-        return value if value in BUCKET_VALUES else None
-    if name == "specialty":
-        return official_specialty(value)
-    if name == "category":
-        return official_category_value(value) or value
-    return value
-
-
-# The state's search says Uphold / Overturn / Partial Overturn; letters say Upheld / Overturned.
-_CASE_OUTCOME_FORMS = {
-    "upheld": domain.CASE_UPHELD,
-    "uphold": domain.CASE_UPHELD,
-    "overturned": domain.CASE_OVERTURNED,
-    "overturn": domain.CASE_OVERTURNED,
-    "partial overturn": domain.CASE_PARTIAL,
-    "partial-overturn": domain.CASE_PARTIAL,
-    "partially overturned": domain.CASE_PARTIAL,
-    "partial": domain.CASE_PARTIAL,
-}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -479,7 +342,6 @@ class SearchResult:
     @property
     def has_previous(self) -> bool:
         return self.page > 1
-
 
 def item_url(letter_id: str, ordinal: int) -> str:
     return f"/letters/{letter_id}/#item-{ordinal}"

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from benchmarks.hostile import BAD_PARAMETERS, HOSTILE_QUERIES
 from search.engine.query import ABBREVIATIONS, MAX_TERMS, parse_user_query
-from search.searching import SearchRequest, run_search
+from search.searching import run_search
+from search.web.forms import SearchForm
 from tests import search_support
 
 sample_texts = search_support.sample_texts
@@ -67,7 +68,7 @@ ALL_QUERIES = HOSTILE_QUERIES + EXPENSIVE_QUERIES
 @pytest.mark.parametrize("query", ALL_QUERIES, ids=range(len(ALL_QUERIES)))
 def test_hostile_queries_are_searched_within_a_second(corpus, query):
     started = time.monotonic()
-    result = run_search(SearchRequest.from_params({"q": [query]}))
+    result = run_search(SearchForm({"q": [query]}).search_request())
     elapsed = time.monotonic() - started
     assert not result.timed_out, result.notices
     assert elapsed < 1, elapsed
@@ -121,6 +122,6 @@ def test_query_language_fuzz_never_raises(text):
 )
 @given(st.one_of(st.lists(QUERY_ALPHABET, max_size=25).map("".join), st.text(max_size=60)))
 def test_search_fuzz_over_the_sample_index(corpus, text):
-    result = run_search(SearchRequest.from_params({"q": [text]}))
+    result = run_search(SearchForm({"q": [text]}).search_request())
     assert result.total >= len(result.hits)
     assert_safe_snippets(result.hits)

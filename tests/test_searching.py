@@ -11,11 +11,11 @@ from search.models import Citation, Determination, Letter
 from search.searching import (
     FACET_NAMES,
     PER_PAGE,
-    SearchRequest,
     run_search,
     similar_to_item,
     similar_to_text,
 )
+from search.web.forms import SearchForm
 from tests import search_support
 from tests.search_support import store_hand_letter
 
@@ -28,9 +28,7 @@ ONLY_MARK_TAGS = re.compile(r"<(?!/?mark>)[^>]*>")
 
 
 def search(**params) -> object:
-    return run_search(
-        SearchRequest.from_params({k: v if isinstance(v, list) else [v] for k, v in params.items()})
-    )
+    return run_search(SearchForm(params).search_request())
 
 
 def facet_counts(result, name: str) -> dict[str, int]:
@@ -296,12 +294,12 @@ def test_snippets_escape_letter_text():
 
 
 def test_search_request_parameters_round_trip_in_a_stable_order():
-    a = SearchRequest.from_params(
+    a = SearchForm(
         {"specialty": ["B", "A"], "q": ["knee"], "outcome": ["overturned"], "page": ["2"]}
-    )
-    b = SearchRequest.from_params(
+    ).search_request()
+    b = SearchForm(
         {"outcome": ["overturned"], "page": ["2"], "specialty": ["A", "B"], "q": ["knee"]}
-    )
+    ).search_request()
     assert a == b
     assert (
         a.querystring()
@@ -312,7 +310,7 @@ def test_search_request_parameters_round_trip_in_a_stable_order():
     assert toggled == "q=knee&outcome=overturned&outcome=upheld&specialty=A&specialty=B"
     assert a.with_facet_toggled("specialty", "A") == "q=knee&outcome=overturned&specialty=B"
     assert a.with_page(3).endswith("page=3")
-    assert SearchRequest.from_params({}).querystring() == ""
+    assert SearchForm({}).search_request().querystring() == ""
 
 
 @pytest.mark.parametrize(
@@ -327,14 +325,14 @@ def test_search_request_parameters_round_trip_in_a_stable_order():
     ],
 )
 def test_bad_page_and_sort_become_defaults_with_a_notice(params, page, sort):
-    request = SearchRequest.from_params(params)
+    request = SearchForm(params).search_request()
     assert (request.page, request.sort) == (page, sort)
     if params.get("sort") != ["NEWEST"]:
         assert request.notices
 
 
 def test_every_facet_is_a_parameter():
-    request = SearchRequest.from_params({name: ["x"] for name in FACET_NAMES})
+    request = SearchForm({name: ["x"] for name in FACET_NAMES}).search_request()
     for name in FACET_NAMES:
         if name not in ("outcome", "year", "priority", "case_outcome") and not name.startswith(
             "days_"

@@ -8,8 +8,9 @@ from __future__ import annotations
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
-from search.searching import FACET_NAMES, Hit, SearchRequest, run_search, similar_to_item
+from search.searching import FACET_NAMES, Hit, run_search, similar_to_item
 from search.serializers import letter_as_json, letter_queryset
+from search.web.forms import SearchForm
 
 SIMILAR_LIMIT = 10
 
@@ -40,7 +41,7 @@ def breakdown_as_json(breakdown) -> dict:
 
 @require_GET
 def search(request):
-    search_request = SearchRequest.from_params(request.GET)
+    search_request = SearchForm(request.GET).search_request()
     result = run_search(search_request)
     return JsonResponse(
         {

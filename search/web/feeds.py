@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 
-from search.searching import SearchRequest, run_search
+from search.searching import run_search
+from search.web.forms import SearchForm
 
 FEED_ITEMS = 20
 # XML 1.0 cannot carry most control characters; letters (form feeds) and URLs may hold them.
@@ -34,7 +35,7 @@ class SearchFeed(Feed):
     author_name = "IMR precedent search"
 
     def get_object(self, request, *args, **kwargs):
-        search = SearchRequest.from_params(request.GET)
+        search = SearchForm(request.GET).search_request()
         return dataclasses.replace(search, sort="newest", page=1)
 
     def title(self, search):

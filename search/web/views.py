@@ -33,6 +33,7 @@ from search.searching import (
     similar_to_item,
     similar_to_text,
 )
+from search.web.forms import SearchForm
 
 # A real state case number; only these have a page on the state's decision search.
 REAL_CASE_NUMBER = re.compile(r"^CM\d{2}-\d{7}$")
@@ -324,7 +325,7 @@ def wants_results_fragment(request) -> bool:
 
 
 def search_page(request):
-    search_request = SearchRequest.from_params(request.GET)
+    search_request = SearchForm(request.GET).search_request()
     result = run_search(search_request)
     context = search_context(search_request, result)
     if wants_results_fragment(request):
@@ -569,7 +570,7 @@ def search_csv(request):
     One search gives the total, the facets and every row (as one page of CSV_CAP hits, without
     passages: the CSV has no passage column), rather than one search per page of 20.
     """
-    search_request = SearchRequest.from_params(request.GET)
+    search_request = SearchForm(request.GET).search_request()
     base = request.build_absolute_uri("/")[:-1]
     writer = csv.writer(_Echo())
 

@@ -47,7 +47,7 @@ def test_schema_mismatch_means_rebuild_needed_not_a_crash(monkeypatch):
     monkeypatch.undo()
     with pytest.raises(index.RebuildNeeded, match="rebuild_index"):
         index.snapshot()
-    result = run_search(SearchRequest.from_params({"q": ["knee"]}))
+    result = run_search(SearchRequest(q="knee"))
     assert result.total == 0
     assert "rebuild_index" in result.notice
 
