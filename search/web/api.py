@@ -5,8 +5,8 @@ Views only translate GET parameters into a SearchRequest, call the search module
 
 from __future__ import annotations
 
-from django.http import JsonResponse
-from django.views.decorators.http import require_GET
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_safe
 
 from search.searching import FACET_NAMES, Hit, run_search, similar_to_item
 from search.serializers import letter_as_json, letter_queryset
@@ -39,8 +39,8 @@ def breakdown_as_json(breakdown) -> dict:
     }
 
 
-@require_GET
-def search(request):
+@require_safe
+def search(request: HttpRequest) -> JsonResponse:
     search_request = SearchForm(request.GET).search_request()
     result = run_search(search_request)
     return JsonResponse(
@@ -63,16 +63,16 @@ def search(request):
     )
 
 
-@require_GET
-def letter(request, public_id: str):
+@require_safe
+def letter(request: HttpRequest, public_id: str) -> JsonResponse:
     found = letter_queryset().filter(public_id=public_id).first()
     if found is None:
         return JsonResponse({"error": "not found", "id": public_id[:60]}, status=404)
     return JsonResponse(letter_as_json(found))
 
 
-@require_GET
-def similar(request, public_id: str, ordinal: int):
+@require_safe
+def similar(request: HttpRequest, public_id: str, ordinal: int) -> JsonResponse:
     result = similar_to_item(public_id, ordinal, limit=SIMILAR_LIMIT)
     if not result.found:
         return JsonResponse({"error": "not found", "notice": result.notice}, status=404)

@@ -12,7 +12,9 @@ from datetime import datetime, time
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.feedgenerator import Atom1Feed
+from django.views.decorators.http import require_safe
 
 from search.searching import run_search
 from search.web.forms import SearchForm
@@ -33,6 +35,10 @@ def xml_text(value: str) -> str:
 class SearchFeed(Feed):
     feed_type = Atom1Feed
     author_name = "IMR precedent search"
+
+    @method_decorator(require_safe)
+    def __call__(self, request, *args, **kwargs):
+        return super().__call__(request, *args, **kwargs)
 
     def get_object(self, request, *args, **kwargs):
         search = SearchForm(request.GET).search_request()

@@ -1,8 +1,9 @@
-"""The attorney's pages: the search page, a letter, the precedent finder.
+"""The attorney's pages: the search page, a letter, the precedent finder, the CSV export.
 
-Views stay thin: GET parameters become a `SearchRequest`, the search backend answers, a template
-renders. What is here besides that only shapes the answer for the templates (facet groups, page
-links, highlighted letter text).
+Views stay thin: GET parameters become a `SearchRequest` (forms.SearchForm), the search service
+answers, a template renders. What is here besides that only shapes the answer for the templates
+(facet groups, page links, highlighted letter text); what every page needs comes from
+context_processors.site. Each view answers GET and HEAD only.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import bleach
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_safe
+from django_htmx.middleware import HtmxDetails
 
 from search.letters import domain
 from search.letters.timeliness import Timeliness
@@ -47,16 +50,11 @@ PRECEDENT_TEXT_MAX = 5000
 HTMX_VARY = ("HX-Request", "HX-Target", "HX-History-Restore-Request")
 
 
-def data_is_synthetic() -> bool:
-    """True when letters are loaded and none of them is real: the site-wide banner says so."""
-    if Letter.objects.filter(synthetic=False).exists():
-        return False
-    return Letter.objects.exists()
+class HtmxHttpRequest(HttpRequest):
+    """A request that has been through django-htmx's middleware."""
 
+    htmx: HtmxDetails
 
-def page_context(request, **context) -> dict:
-    context.setdefault("data_is_synthetic", data_is_synthetic())
-    return context
 
 
 # --- Highlighting the searched words on a letter page ------------------------------------------
@@ -214,7 +212,8 @@ def _item_view(letter: Letter, determination: Determination, terms: list[str]) -
     )
 
 
-def letter_detail(request, public_id: str):
+@require_safe
+def letter_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     letter = (
         Letter.objects.prefetch_related("determinations__citations")
         .filter(public_id=public_id)
@@ -233,8 +232,7 @@ def letter_detail(request, public_id: str):
     # when the reader opens them (item_similar), so the letter itself stays fast.
     items = [_item_view(letter, d, terms) for d in determinations]
     case_number = letter.case_number or ""
-    context = page_context(
-        request,
+    context = dict(
         letter=letter,
         items=items,
         q=q,
@@ -244,7 +242,6 @@ def letter_detail(request, public_id: str):
         timeliness=Timeliness.of_letter(letter).rows(),
         state_url=STATE_CASE_URL.format(case_number) if REAL_CASE_NUMBER.match(case_number) else "",
         back_to_search=f"{reverse('search')}?{request.GET.urlencode()}" if q else "",
-        nav="letter",
     )
     return render(request, "search/letter.html", context)
 
@@ -255,7 +252,8 @@ def similar_container_id(ordinal: int) -> str:
     return f"similar-{ordinal}"
 
 
-def item_similar(request, public_id: str, ordinal: int):
+@require_safe
+def item_similar(request: HtmxHttpRequest, public_id: str, ordinal: int) -> HttpResponse:
     """The precedents most like one item of a letter: a page of its own, and the fragment that
     fills the item's "Similar precedents" on the letter page when the reader opens it."""
     determination = (
@@ -278,15 +276,14 @@ def item_similar(request, public_id: str, ordinal: int):
     if wants_fragment(request, similar_container_id(ordinal)):
         response = render(request, "search/_similar_list.html", context)
     else:
-        context.update(breakdown=outcome_bar(similar.breakdown), nav="letter")
-        response = render(request, "search/item_similar.html", page_context(request, **context))
+        context["breakdown"] = outcome_bar(similar.breakdown)
+        response = render(request, "search/item_similar.html", context)
     patch_vary_headers(response, HTMX_VARY)
     return response
 
 
-def not_found(request, letter_id: str = "", exception=None):
-    context = page_context(request, letter_id=letter_id)
-    return render(request, "404.html", context, status=404)
+def not_found(request: HttpRequest, letter_id: str = "") -> HttpResponse:
+    return render(request, "404.html", {"letter_id": letter_id}, status=404)
 
 
 # --- The search page ---------------------------------------------------------------------------
@@ -307,7 +304,7 @@ EXAMPLE_SEARCHES = [
 ]
 
 
-def wants_fragment(request, target_id: str) -> bool:
+def wants_fragment(request: HtmxHttpRequest, target_id: str) -> bool:
     """Only an htmx request aimed at the element `target_id` gets the fragment that fills it.
 
     A history restore or a boosted link replaces the whole page, so those get the full page.
@@ -320,24 +317,19 @@ def wants_fragment(request, target_id: str) -> bool:
     )
 
 
-def wants_results_fragment(request) -> bool:
-    return wants_fragment(request, "results")
-
-
-def search_page(request):
+@require_safe
+def search_page(request: HtmxHttpRequest) -> HttpResponse:
     search_request = SearchForm(request.GET).search_request()
     result = run_search(search_request)
     context = search_context(search_request, result)
-    if wants_results_fragment(request):
+    if wants_fragment(request, "results"):
         context["partial"] = True
         response = render(request, "search/_results.html", context)
         # The form sends every field in form order, empty ones too; the address bar gets the
         # canonical URL instead, the same one a link to this state would have.
         response["HX-Push-Url"] = context["canonical_url"]
     else:
-        response = render(
-            request, "search/index.html", page_context(request, nav="search", **context)
-        )
+        response = render(request, "search/index.html", context)
     patch_vary_headers(response, HTMX_VARY)
     return response
 
@@ -492,15 +484,14 @@ def search_context(search_request: SearchRequest, result) -> dict:
 # --- The precedent finder ----------------------------------------------------------------------
 
 
-def precedents(request):
+@require_safe
+def precedents(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("text", "")[:PRECEDENT_TEXT_MAX]
     category = request.GET.get("category", "").strip()[:200]
     specialty = request.GET.get("specialty", "").strip()[:200]
     # The drop-downs offer the values that exist in the index, with their counts.
     everything = run_search(SearchRequest())
-    context = page_context(
-        request,
-        nav="precedents",
+    context = dict(
         text=text,
         category=category,
         specialty=specialty,
@@ -564,7 +555,8 @@ class _Echo:
         return value
 
 
-def search_csv(request):
+@require_safe
+def search_csv(request: HttpRequest) -> StreamingHttpResponse:
     """The search's items as CSV, in the page's order, up to CSV_CAP rows.
 
     One search gives the total, the facets and every row (as one page of CSV_CAP hits, without

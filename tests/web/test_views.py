@@ -187,6 +187,58 @@ def test_search_query_is_escaped_in_the_page(client, sample):
     assert "&lt;script&gt;" in html
 
 
+# --- what every page has, and the methods each answers -----------------------------------------
+
+PAGES = [
+    "/",
+    "/?q=therapy",
+    "/letters/CM17-0015957/",
+    "/letters/CM17-0015957/items/1/similar/",
+    "/precedents/?text=knee",
+    "/feeds/search/?q=mri",
+    "/export/search.csv?q=mri",
+    "/api/search?q=mri",
+    "/api/letters/CM17-0015957",
+    "/api/letters/CM17-0015957/items/1/similar",
+]
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_pages_answer_get_and_head_and_refuse_other_methods(client, sample, url):
+    assert client.get(url).status_code == 200
+    head = client.head(url)
+    assert head.status_code == 200 and body(head) == ""
+    for method in ("post", "put", "delete", "options", "trace"):
+        response = getattr(client, method)(url)
+        assert response.status_code == 405, method
+        assert set(response["Allow"].split(", ")) == {"GET", "HEAD"}
+
+
+@pytest.mark.parametrize(
+    "url, current",
+    [
+        ("/", "Search decisions"),
+        ("/precedents/", "Precedent finder"),
+        ("/letters/CM17-0015957/", None),
+        ("/no/such/page/", None),
+    ],
+)
+def test_the_header_marks_the_current_section(client, sample, url, current):
+    html = body(client.get(url))
+    marked = re.findall(r'<a href="[^"]*" aria-current="page">([^<]+)</a>', html)
+    assert marked == ([current] if current else [])
+
+
+def test_a_results_fragment_asks_the_database_nothing(
+    client, sample, django_assert_num_queries
+):
+    # The synthetic-data banner is in the page around the fragment: only the full page asks.
+    with django_assert_num_queries(0):
+        client.get("/", {"q": "therapy"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results")
+    with django_assert_num_queries(1):  # a real letter exists: the first question answers it
+        client.get("/", {"q": "therapy"})
+
+
 # --- the letter page ---------------------------------------------------------------------------
 
 
