@@ -6,11 +6,13 @@ import re
 from collections import Counter
 
 import pytest
+from django.urls import reverse, set_script_prefix
 
 from search.models import Citation, Determination, Letter
 from search.searching import (
     FACET_NAMES,
     PER_PAGE,
+    item_url,
     run_search,
     similar_to_item,
     similar_to_text,
@@ -338,3 +340,13 @@ def test_every_facet_is_a_parameter():
             "days_"
         ):
             assert request.selected(name) == ("x",)
+
+
+def test_item_urls_come_from_the_urlconf():
+    assert item_url("CM16-0213037", 2) == reverse("letter", args=["CM16-0213037"]) + "#item-2"
+    assert item_url("a b", 1) == reverse("letter", args=["a b"]) + "#item-1"
+    set_script_prefix("/imr/")  # a site served under a path
+    try:
+        assert item_url("t-0123456789abcdef", 1) == "/imr/letters/t-0123456789abcdef/#item-1"
+    finally:
+        set_script_prefix("/")

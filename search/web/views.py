@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import bleach
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -29,9 +30,9 @@ from search.letters.timeliness import Timeliness
 from search.models import Citation, Determination, Letter
 from search.searching import (
     FACETS,
-    PER_PAGE,
     SORTS,
     SearchRequest,
+    SearchResult,
     run_search,
     similar_to_item,
     similar_to_text,
@@ -101,9 +102,7 @@ def highlight(text: str, terms: list[str]) -> SafeString:
 
 @dataclass
 class CitationView:
-    label: str
-    source: str
-    guideline_label: str
+    label: str  # "MTUS > Chronic Pain": also the guideline facet's value
     sections: list[tuple[str, str]]  # (section name, facet value)
     pages: list[str]
     flags: list[str]
@@ -149,8 +148,6 @@ def _citation_view(citation: Citation) -> CitationView:
     as_domain = citation.as_domain()
     return CitationView(
         label=as_domain.label,
-        source=as_domain.source,
-        guideline_label=as_domain.label,
         sections=list(zip(as_domain.sections, as_domain.section_labels, strict=True)),
         pages=as_domain.page_labels,
         flags=_flag_texts(as_domain.flags),
@@ -235,8 +232,6 @@ def letter_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     context = dict(
         letter=letter,
         items=items,
-        q=q,
-        terms=terms,
         summary_html=highlight(letter.summary, terms),
         case_outcome=letter.case_outcome if determinations else "",
         timeliness=Timeliness.of_letter(letter).rows(),
@@ -414,22 +409,32 @@ def active_filters(search_request: SearchRequest, groups: list[FacetGroup]) -> l
     return chips
 
 
-def page_links(search_request: SearchRequest, page: int, pages: int) -> list[dict]:
-    """Page numbers around the current one, with the first and last, and gaps between."""
-    wanted = {1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)}
-    links, previous = [], 0
-    for number in sorted(wanted):
-        if previous and number > previous + 1:
-            links.append({"gap": True})
-        links.append(
-            {
-                "number": number,
-                "current": number == page,
-                "querystring": search_request.with_page(number),
-            }
-        )
-        previous = number
-    return links
+def pagination(search_request: SearchRequest, result: SearchResult) -> dict:
+    """Links to the other pages of results: Django's Paginator numbers them and elides the far
+    ones. A range as long as the total stands in for the hits, since only the page shown is
+    fetched from the index."""
+    paginator = Paginator(range(result.total), result.per_page)
+    # A stale link may ask for a page past the end: it lists nothing, and links to the last.
+    page = paginator.page(min(result.page, paginator.num_pages))
+    links = [
+        {"gap": True}
+        if number == paginator.ELLIPSIS
+        else {
+            "number": number,
+            "current": number == result.page,
+            "querystring": search_request.with_page(number),
+        }
+        for number in paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    ]
+    return {
+        "pages": paginator.num_pages,
+        "first_rank": page.start_index(),
+        "page_links": links if paginator.num_pages > 1 else [],
+        "previous_page": (
+            search_request.with_page(page.previous_page_number()) if page.has_previous() else ""
+        ),
+        "next_page": search_request.with_page(page.next_page_number()) if page.has_next() else "",
+    }
 
 
 def outcome_bar(breakdown) -> dict:
@@ -444,21 +449,18 @@ def outcome_bar(breakdown) -> dict:
     }
 
 
-def search_context(search_request: SearchRequest, result) -> dict:
+def search_context(search_request: SearchRequest, result: SearchResult) -> dict:
     groups = facet_groups(search_request, result.facets)
     querystring = search_request.querystring()
-    page, pages = result.page, result.pages
     return {
-        "search": search_request,
         "search_query": search_request.q,
         "sort": search_request.sort,
         "sort_options": SORT_OPTIONS,
         "querystring": querystring,
         "canonical_url": reverse("search") + (f"?{querystring}" if querystring else ""),
         "total": result.total,
-        "page": page,
-        "pages": pages,
-        "first_rank": (page - 1) * PER_PAGE + 1,
+        "page": result.page,
+        **pagination(search_request, result),
         "hits": result.hits,
         "notices": result.notices,
         "breakdown": outcome_bar(result.breakdown),
@@ -469,9 +471,6 @@ def search_context(search_request: SearchRequest, result) -> dict:
         + sum(len(search_request.selected(g.name)) for g in groups if g.more),
         "active_filters": active_filters(search_request, groups),
         "clear_filters_querystring": search_request.without_filters(),
-        "page_links": page_links(search_request, page, pages) if pages > 1 else [],
-        "previous_page": search_request.with_page(page - 1) if page > 1 else "",
-        "next_page": search_request.with_page(page + 1) if page < pages else "",
         "is_blank": not search_request.q.strip() and not search_request.has_filters,
         "examples": [
             {"label": label, "querystring": urlencode(params or {"q": label})}

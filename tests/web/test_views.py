@@ -16,8 +16,8 @@ from search.ingest import ingest_paths, store_letter, sync_index
 from search.letters import domain
 from search.letters.synthetic import write_corpus
 from search.models import Citation, Determination, Letter
-from search.searching import similar_to_item
-from search.web.views import SIMILAR_PER_ITEM
+from search.searching import SearchRequest, SearchResult, similar_to_item
+from search.web.views import SIMILAR_PER_ITEM, pagination
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -151,6 +151,36 @@ def test_paging_links_carry_the_search(client, sample):
     assert 'href="/?sort=newest&amp;page=2"' in html
     second = client.get("/", {"sort": "newest", "page": "2"})
     assert second.status_code == 200 and 'aria-current="page">2<' in body(second)
+
+
+def shown_links(context: dict) -> list:
+    return ["…" if link.get("gap") else link["number"] for link in context["page_links"]]
+
+
+@pytest.mark.parametrize(
+    "total, page, links, previous, following",
+    [
+        (0, 1, [], "", ""),
+        (20, 1, [], "", ""),
+        (21, 2, [1, 2], "q=knee", ""),
+        (200, 1, [1, 2, 3, "…", 10], "", "q=knee&page=2"),
+        (200, 5, [1, 2, 3, 4, 5, 6, 7, "…", 10], "q=knee&page=4", "q=knee&page=6"),
+        (200, 8, [1, "…", 6, 7, 8, 9, 10], "q=knee&page=7", "q=knee&page=9"),
+        # A page past the end (a stale link): links to the last pages, none of them current.
+        (200, 50, [1, "…", 8, 9, 10], "q=knee&page=9", ""),
+    ],
+)
+def test_page_links_are_elided_around_the_current_page(total, page, links, previous, following):
+    search_request = SearchRequest(q="knee", page=page)
+    result = SearchResult(request=search_request, total=total, page=page)
+    context = pagination(search_request, result)
+    assert shown_links(context) == links
+    current = [link["number"] for link in context["page_links"] if link.get("current")]
+    assert current == ([page] if page in links else [])
+    assert (context["previous_page"], context["next_page"]) == (previous, following)
+    assert context["pages"] == max(1, -(-total // 20))
+    if total and page <= context["pages"]:
+        assert context["first_rank"] == (page - 1) * 20 + 1
 
 
 @pytest.mark.parametrize(
