@@ -56,9 +56,9 @@ from django.utils.http import RFC3986_SUBDELIMS
 from search.engine.query import ParsedQuery, key_terms_query, parse_user_query
 from search.engine.whoosh import index
 from search.engine.whoosh.index import Q
+from search.highlighting import make_snippet
 from search.letters import domain
 from search.letters.timeliness import BUCKET_LABELS, BUCKET_VALUES
-from search.snippets import make_snippet
 
 PER_PAGE = 20
 SORTS = ("relevance", "newest", "oldest")

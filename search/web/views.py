@@ -14,17 +14,16 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-import bleach
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_safe
 from django_htmx.middleware import HtmxDetails
 
+from search.highlighting import highlight_terms, highlight_text
 from search.letters import domain
 from search.letters.timeliness import Timeliness
 from search.models import Citation, Determination, Letter
@@ -57,44 +56,10 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-
-# --- Highlighting the searched words on a letter page ------------------------------------------
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def highlight_terms(q: str) -> list[str]:
-    """The words and phrases a search would highlight (operators and negated words left out)."""
-    from search.engine.query import parse_user_query
-
-    return parse_user_query(q).highlight if q.strip() else []
-
-
-def highlight(text: str, terms: list[str]) -> SafeString:
-    """Letter text with the searched words in <mark>, matched by stem as the index matches.
-
-    The text is escaped piece by piece and only our own <mark> tags are added; bleach then
-    allows nothing but `mark`, a second guard should the first ever slip.
-    """
-    if not text:
-        return mark_safe("")  # noqa: S308 - empty
-    if not terms:
-        return escape(text)
-    from search.engine.whoosh.index import stem
-    from search.snippets import highlight_stems
-
-    stems, prefixes = highlight_stems(terms)
-    pieces: list[str] = []
-    last = 0
-    for match in _WORD.finditer(text):
-        word = match.group().lower()
-        if stem(word) in stems or (prefixes and word.startswith(prefixes)):
-            pieces.append(str(escape(text[last : match.start()])))
-            pieces.append(f"<mark>{escape(match.group())}</mark>")
-            last = match.end()
-    pieces.append(str(escape(text[last:])))
-    cleaned = bleach.clean("".join(pieces), tags={"mark"}, attributes={}, strip=False)
-    return mark_safe(cleaned)  # noqa: S308 - escaped above, then sanitised by bleach
+def marked(text: str, terms: list[str]) -> SafeString:
+    """Letter text for a template, the searched words in <mark>."""
+    # highlight_text escapes the text, adds only <mark>, then bleach allows nothing else.
+    return mark_safe(highlight_text(text, terms))  # noqa: S308
 
 
 # --- The letter page ---------------------------------------------------------------------------
@@ -202,8 +167,8 @@ def _item_view(letter: Letter, determination: Determination, terms: list[str]) -
     ]
     return ItemView(
         determination=determination,
-        request_html=highlight(determination.request or determination.heading, terms),
-        rationale_html=highlight(determination.rationale, terms),
+        request_html=marked(determination.request or determination.heading, terms),
+        rationale_html=marked(determination.rationale, terms),
         guidelines=guidelines,
         citation_line=citation_line(letter, determination),
     )
@@ -232,7 +197,7 @@ def letter_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     context = dict(
         letter=letter,
         items=items,
-        summary_html=highlight(letter.summary, terms),
+        summary_html=marked(letter.summary, terms),
         case_outcome=letter.case_outcome if determinations else "",
         timeliness=Timeliness.of_letter(letter).rows(),
         state_url=STATE_CASE_URL.format(case_number) if REAL_CASE_NUMBER.match(case_number) else "",

@@ -1,10 +1,12 @@
-"""Highlighted passages for search hits.
+"""The one highlighter: a query's words marked in letter text, for the passages under each search
+hit (`make_snippet`) and for a whole letter page (`highlight_text`).
 
 Safety comes first: the letter text is escaped with html.escape and we add the <mark> tags
-ourselves, so no letter text can become markup; bleach, allowing only `mark`, is the second guard.
+ourselves, so no letter text can become markup; bleach, allowing only `mark` and no attributes,
+then cleans the result as a second guard. Both functions return that cleaned HTML.
 
-Matching is by stem, the way the index matches: every word of the passage source is stemmed and
-compared with the stems of the query's words (prefix* terms compare by prefix).
+Matching is by stem, the way the index matches: every word of the text is stemmed and compared
+with the stems of the query's words (prefix* terms compare by prefix).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from functools import lru_cache
 
 from bleach.sanitizer import Cleaner
 
+from search.engine.query import parse_user_query
 from search.engine.whoosh.index import analyze, stem
 
 PASSAGE_CHARS = 240
@@ -29,6 +32,11 @@ _WORD = re.compile(r"\w+", re.U)
 @lru_cache(maxsize=50000)
 def _stem(word: str) -> str:
     return stem(word)
+
+
+def highlight_terms(q: str) -> list[str]:
+    """The words and phrases a search for `q` highlights (operators and negated words left out)."""
+    return parse_user_query(q).highlight if q.strip() else []
 
 
 def highlight_stems(highlight: list[str]) -> tuple[frozenset[str], tuple[str, ...]]:
@@ -106,6 +114,13 @@ def _render(text: str, begin: int, end: int, matches) -> str:
     if end < len(text):
         out.append(ELLIPSIS)
     return "".join(out)
+
+
+def highlight_text(text: str, highlight: list[str]) -> str:
+    """All of `text`, escaped, its line breaks kept, with the words of `highlight` in <mark>."""
+    stems, prefixes = highlight_stems(highlight) if highlight else (frozenset(), ())
+    matches = _matches(text, stems, prefixes) if (stems or prefixes) else []
+    return sanitize(_render(text, 0, len(text), matches))
 
 
 def make_snippet(sources: list[str], highlight: list[str], passages: int = MAX_PASSAGES) -> str:
