@@ -8,27 +8,12 @@ from __future__ import annotations
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_safe
 
-from search.searching import FACET_NAMES, Hit, run_search, similar_to_item
+from search.searching import FACET_NAMES, run_search, similar_to_item
 from search.serializers import letter_as_json, letter_queryset
 from search.web.forms import SearchForm
+from search.web.hit_formats import hit_as_json
 
 SIMILAR_LIMIT = 10
-
-
-def hit_as_json(hit: Hit) -> dict:
-    return {
-        "letter_id": hit.letter_id,
-        "case_number": hit.case_number,
-        "decision_date": hit.decision_date.isoformat() if hit.decision_date else None,
-        "ordinal": hit.ordinal,
-        "request": hit.request,
-        "outcome": hit.outcome,
-        "case_outcome": hit.case_outcome or None,
-        "specialties": hit.specialties,
-        "guidelines": hit.guidelines,
-        "snippet_html": hit.snippet_html,
-        "url": hit.url,
-    }
 
 
 def breakdown_as_json(breakdown) -> dict:

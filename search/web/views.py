@@ -37,6 +37,7 @@ from search.searching import (
     similar_to_text,
 )
 from search.web.forms import SearchForm
+from search.web.hit_formats import CSV_COLUMNS, hit_as_csv_row
 
 # A real state case number; only these have a page on the state's decision search.
 REAL_CASE_NUMBER = re.compile(r"^CM\d{2}-\d{7}$")
@@ -492,28 +493,6 @@ def _options(values, current: str) -> list[tuple[str, str]]:
 
 # --- CSV export --------------------------------------------------------------------------------
 
-CSV_COLUMNS = [
-    "letter_id",
-    "case_number",
-    "decision_date",
-    "ordinal",
-    "request",
-    "outcome",
-    "category",
-    "specialties",
-    "guidelines",
-    "url",
-    "case_outcome",
-]
-# A spreadsheet runs a cell that starts with one of these as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
-
-
 class _Echo:
     def write(self, value):
         return value
@@ -527,7 +506,7 @@ def search_csv(request: HttpRequest) -> StreamingHttpResponse:
     passages: the CSV has no passage column), rather than one search per page of 20.
     """
     search_request = SearchForm(request.GET).search_request()
-    base = request.build_absolute_uri("/")[:-1]
+    site_url = request.build_absolute_uri("/")[:-1]
     writer = csv.writer(_Echo())
 
     def rows():
@@ -542,22 +521,7 @@ def search_csv(request: HttpRequest) -> StreamingHttpResponse:
         )
         yield writer.writerow(CSV_COLUMNS)
         for hit in result.hits[:shown]:
-            yield writer.writerow(
-                csv_cell(value)
-                for value in (
-                    hit.letter_id,
-                    hit.case_number,
-                    hit.decision_date.isoformat() if hit.decision_date else "",
-                    hit.ordinal,
-                    hit.request,
-                    hit.outcome,
-                    hit.category,
-                    "; ".join(hit.specialties),
-                    "; ".join(hit.guidelines),
-                    base + hit.url,
-                    hit.case_outcome,
-                )
-            )
+            yield writer.writerow(hit_as_csv_row(hit, site_url))
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="imr-search.csv"'
