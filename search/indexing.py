@@ -27,6 +27,7 @@ from django.utils import timezone
 from search.engine.whoosh import index
 from search.letters import domain
 from search.letters.categories import official_category
+from search.letters.domain import item_id
 from search.letters.specialties import official_specialty
 from search.letters.timeliness import Timeliness
 from search.models import Citation, Determination, Letter
@@ -79,10 +80,6 @@ _CITATION_FIELDS = (
     "sections",
     "pages",
 )
-
-
-def item_id(public_id: str, ordinal: int) -> str:
-    return f"{public_id}#{ordinal}"
 
 
 def case_number_forms(case_number: str | None) -> list[str]:

@@ -58,13 +58,13 @@ from search.engine.whoosh import index
 from search.engine.whoosh.index import Q
 from search.highlighting import make_snippet
 from search.letters import domain
+from search.letters.domain import OUTCOME_LABELS
 from search.letters.timeliness import BUCKET_LABELS, BUCKET_VALUES
 
 PER_PAGE = 20
 SORTS = ("relevance", "newest", "oldest")
 DEFAULT_SORT = "relevance"
 MAX_VALUES_PER_FACET = 50
-OUTCOME_LABELS = {"upheld": "Upheld", "overturned": "Overturned"}
 PRIORITIES = ("Standard", "Expedited")
 
 
@@ -302,7 +302,7 @@ class Hit:
 
     @property
     def item_id(self) -> str:
-        return f"{self.letter_id}#{self.ordinal}"
+        return domain.item_id(self.letter_id, self.ordinal)
 
 
 @dataclass
@@ -662,7 +662,7 @@ def similar_to_item(public_id: str, ordinal: int, limit: int = 10) -> SimilarRes
         snap = index.snapshot()
     except index.IndexUnavailable as exc:
         return SimilarResult(found=False, notices=[f"Search is unavailable: {exc}"])
-    docnum = snap.document_number(id=f"{public_id}#{ordinal}")
+    docnum = snap.document_number(id=domain.item_id(public_id, ordinal))
     if docnum is None:
         return SimilarResult(found=False, notices=["That item is not in the search index."])
     stored = snap.stored(docnum)

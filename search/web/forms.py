@@ -27,7 +27,6 @@ from search.searching import (
     DATE_RANGES,
     DEFAULT_SORT,
     FACETS,
-    OUTCOME_LABELS,
     PRIORITIES,
     SORTS,
     SearchRequest,
@@ -78,7 +77,7 @@ _CASE_OUTCOME_FORMS = {
 
 
 def _outcome(value: str) -> str | None:
-    return value.lower() if value.lower() in OUTCOME_LABELS else None
+    return value.lower() if value.lower() in domain.OUTCOMES else None
 
 
 def _year(value: str) -> str | None:

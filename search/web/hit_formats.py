@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from search.letters.domain import outcome_label
 from search.searching import Hit
 
 # Every field of a hit that is written out: its name and its value, ready for JSON.
@@ -64,7 +65,7 @@ def hit_as_csv_row(hit: Hit, site_url: str) -> list[str]:
 
 
 def feed_title(hit: Hit) -> str:
-    outcome = "Overturned" if hit.outcome == "overturned" else "Upheld"
+    outcome = outcome_label(hit.outcome)
     return f"{outcome}: {hit.request} ({hit.case_number or hit.letter_id}, item {hit.ordinal})"
 
 

@@ -122,7 +122,7 @@ def _citation_view(citation: Citation) -> CitationView:
 
 def citation_line(letter: Letter, determination: Determination) -> str:
     """The line an attorney pastes into a brief."""
-    outcome = "Overturned" if determination.outcome == domain.OVERTURNED else "Upheld"
+    outcome = domain.outcome_label(determination.outcome)
     who = f"Case No. {letter.case_number}" if letter.case_number else f"Letter {letter.public_id}"
     when = _citation_date(letter.decision_date) if letter.decision_date else "date not stated"
     return f"IMR Final Determination, {who} ({when}), item {determination.ordinal}: {outcome}"

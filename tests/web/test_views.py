@@ -11,6 +11,7 @@ from datetime import date
 
 import pytest
 from django.core import serializers
+from django.template import Context, Template
 
 from search.ingest import ingest_paths, store_letter, sync_index
 from search.letters import domain
@@ -375,6 +376,23 @@ def test_synthetic_letters_are_labelled_and_the_site_says_so(client, db):
 
 def test_real_data_has_no_synthetic_banner(client, sample):
     assert "Synthetic sample data" not in body(client.get("/"))
+
+
+@pytest.mark.parametrize(
+    "outcome, badge",
+    [
+        ("upheld", '<span class="badge badge-upheld">Upheld</span>'),
+        ("overturned", '<span class="badge badge-overturned">Overturned</span>'),
+        ("Upheld", '<span class="badge badge-upheld">Upheld</span>'),
+        ("Partial Overturn", '<span class="badge badge-partial">Partial Overturn</span>'),
+        ("Overturned", '<span class="badge badge-overturned">Overturned</span>'),
+        ("", ""),
+        ("<b>sideways</b>", ""),
+    ],
+)
+def test_outcome_badges_for_items_and_cases(outcome, badge):
+    template = Template("{% load outcomes %}{% outcome_badge outcome %}")
+    assert template.render(Context({"outcome": outcome})) == badge
 
 
 # --- an item's similar precedents --------------------------------------------------------------
