@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_safe
 
-from search.searching import FACET_NAMES, run_search, similar_to_item
+from search.searching import FACETS, run_search, similar_to_item
 from search.serializers import letter_as_json, letter_queryset
 from search.web.forms import SearchForm
 from search.web.hit_formats import hit_as_json
@@ -37,11 +37,11 @@ def search(request: HttpRequest) -> JsonResponse:
             "notice": result.notice,
             "results": [hit_as_json(hit) for hit in result.hits],
             "facets": {
-                name: [
+                facet.name: [
                     {"value": v.value, "label": v.label, "count": v.count, "selected": v.selected}
-                    for v in result.facets.get(name, [])
+                    for v in result.facets.get(facet.name, [])
                 ]
-                for name in FACET_NAMES
+                for facet in FACETS
             },
             "breakdown": breakdown_as_json(result.breakdown),
         }

@@ -20,9 +20,8 @@ from django import forms
 from search.letters import domain
 from search.letters.categories import official_category_value
 from search.letters.specialties import official_specialty
-from search.letters.timeliness import BUCKET_VALUES
+from search.letters.timeliness import BUCKET_VALUES, SPAN_NAMES
 from search.searching import (
-    BUCKET_FACETS,
     DATE_PARAMS,
     DATE_RANGES,
     DEFAULT_SORT,
@@ -108,7 +107,7 @@ FACET_VALUE_RULES: dict[str, Callable[[str], str | None]] = {
     "case_outcome": _case_outcome,
     "specialty": official_specialty,
     "category": _category,
-    **dict.fromkeys(BUCKET_FACETS, _bucket),
+    **dict.fromkeys(SPAN_NAMES, _bucket),  # the timeliness facets
 }
 
 
