@@ -1,4 +1,4 @@
-"""Our engine, asked the way the search page asks it: SearchRequest.from_params -> run_search."""
+"""Our engine, asked the way the search page asks it: SearchForm -> run_search."""
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ class OurEngine:
 
     def search(self, query: BenchQuery) -> EngineAnswer:
         from search.backends import get_backend
-        from search.searching import SearchRequest, run_search
+        from search.searching import run_search
+        from search.web.forms import SearchForm
 
         if not self.cache_results:
             get_backend().clear_caches()
-        result = run_search(SearchRequest.from_params(query.params()))
+        result = run_search(SearchForm(query.params()).search_request())
         return EngineAnswer(
             total=result.total,
             hit_ids=[hit.item_id for hit in result.hits],

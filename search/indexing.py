@@ -25,12 +25,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from search.backends import get_backend
-from search.engine.contract import ItemDocument, StoredItem, item_key
+from search.engine.contract import ItemDocument, StoredItem
 from search.engine.errors import IndexUnavailable
 from search.engine.facets import FACET_NAMES
 from search.engine.vocabulary import concept_tokens, disambiguate
 from search.letters import domain
 from search.letters.categories import official_category
+from search.letters.domain import item_id
 from search.letters.specialties import official_specialty
 from search.letters.timeliness import Timeliness
 from search.models import Citation, Determination, Letter
@@ -379,7 +380,7 @@ class IndexReport:
 def check_index() -> IndexReport:
     report = IndexReport()
     database_ids = {
-        item_key(public_id, ordinal)
+        item_id(public_id, ordinal)
         for public_id, ordinal in Determination.objects.values_list(
             "letter__public_id", "ordinal"
         ).iterator(chunk_size=10000)

@@ -57,7 +57,7 @@ class Letter(models.Model):
 
 
 class Determination(models.Model):
-    OUTCOME_CHOICES = [(domain.UPHELD, "Upheld"), (domain.OVERTURNED, "Overturned")]
+    OUTCOME_CHOICES = list(domain.OUTCOME_LABELS.items())
 
     letter = models.ForeignKey(Letter, on_delete=models.CASCADE, related_name="determinations")
     ordinal = models.PositiveSmallIntegerField()

@@ -28,7 +28,8 @@ from search.letters import domain
 from search.letters.parser import parse_letter
 from search.letters.synthetic import generate_letters
 from search.models import Citation, Determination, Letter
-from search.searching import SearchRequest, run_search
+from search.searching import run_search
+from search.web.forms import SearchForm
 
 # Parents before children, so the rows insert in this order and delete in the reverse.
 STORED_MODELS = (Letter, Determination, Citation)
@@ -139,9 +140,7 @@ def every_item_count() -> int:
 
 
 def search_total(params: dict[str, str | list[str]]) -> int:
-    return run_search(
-        SearchRequest.from_params({k: v if isinstance(v, list) else [v] for k, v in params.items()})
-    ).total
+    return run_search(SearchForm(params).search_request()).total
 
 
 def assert_the_index_answers() -> None:

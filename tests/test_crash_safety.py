@@ -41,7 +41,7 @@ def search_total(data_dir: Path, query: str = "") -> int:
     script = (
         "import django, json; django.setup();"
         "from search.searching import SearchRequest, run_search;"
-        f"print(json.dumps(run_search(SearchRequest.from_params({{'q': [{query!r}]}})).total))"
+        f"print(json.dumps(run_search(SearchRequest(q={query!r})).total))"
     )
     result = subprocess.run(
         [sys.executable, "-c", script],

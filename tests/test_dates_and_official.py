@@ -19,7 +19,8 @@ from search.letters.categories import category_choices
 from search.letters.specialties import SPECIALTIES
 from search.letters.timeliness import BUCKET_VALUES, Timeliness, bucket_for
 from search.models import Determination, Letter
-from search.searching import SearchRequest, run_search
+from search.searching import run_search
+from search.web.forms import SearchForm
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -32,9 +33,7 @@ RANGES = {
 
 
 def search(**params):
-    return run_search(
-        SearchRequest.from_params({k: v if isinstance(v, list) else [v] for k, v in params.items()})
-    )
+    return run_search(SearchForm(params).search_request())
 
 
 def all_hits(**params) -> list:
@@ -154,16 +153,16 @@ def test_a_bad_date_gives_a_notice_and_no_filter(corpus, client, bad):
 
 
 def test_a_reversed_range_is_swapped_with_a_notice(corpus):
-    request = SearchRequest.from_params(
+    request = SearchForm(
         {"received_from": ["2017-02-01"], "received_to": ["2016-12-01"]}
-    )
+    ).search_request()
     assert request.received_from == date(2016, 12, 1)
     assert request.received_to == date(2017, 2, 1)
     assert any("swapped" in n for n in request.notices)
 
 
 def test_letter_style_dates_are_read_too():
-    request = SearchRequest.from_params({"decided_from": ["01/31/2017"]})
+    request = SearchForm({"decided_from": ["01/31/2017"]}).search_request()
     assert request.decided_from == date(2017, 1, 31) and not request.notices
 
 
@@ -184,7 +183,7 @@ def test_dates_are_kept_in_a_stable_order_in_the_url():
         a.appendlist(name, value)
     for name, value in reversed(params):
         b.appendlist(name, value)
-    first, second = SearchRequest.from_params(a), SearchRequest.from_params(b)
+    first, second = SearchForm(a).search_request(), SearchForm(b).search_request()
     assert first.querystring() == second.querystring()
     names = [name for name, _ in first.to_params()]
     assert names == [

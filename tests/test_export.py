@@ -11,8 +11,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from search import searching
-from search.searching import SearchRequest, run_search
-from search.web import views
+from search.searching import run_search
+from search.web import hit_formats, views
+from search.web.forms import SearchForm
 
 
 @pytest.mark.django_db
@@ -68,14 +69,14 @@ def csv_export(client, params) -> tuple[str, list[list[str]]]:
     text = b"".join(response.streaming_content).decode()
     first, _, rest = text.partition("\r\n")
     rows = list(csv.reader(io.StringIO(rest, newline="")))
-    assert rows[0] == views.CSV_COLUMNS
+    assert rows[0] == list(hit_formats.CSV_COLUMNS)
     return first, rows[1:]
 
 
 def paged_items(params: dict, limit: int) -> list[tuple[str, str]]:
     """(letter id, ordinal) of the first `limit` hits, read page by page as the search page
     lists them."""
-    search = SearchRequest.from_params(params)
+    search = SearchForm(params).search_request()
     items: list[tuple[str, str]] = []
     page = 1
     while len(items) < limit:
@@ -102,19 +103,19 @@ def paged_items(params: dict, limit: int) -> list[tuple[str, str]]:
 def test_csv_rows_are_the_search_pages_in_order_up_to_the_cap(client, corpus, monkeypatch, params):
     # A cap that ends mid-page (pages hold 20), with more matches than the cap.
     monkeypatch.setattr(views, "CSV_CAP", 47)
-    total = run_search(SearchRequest.from_params(params)).total
+    total = run_search(SearchForm(params).search_request()).total
     assert total > 47, "the sample should match more items than the cap"
     first, rows = csv_export(client, params)
     assert first == (
         f"# IMR precedent search export: 47 of {total} matching items; capped at 47 rows per "
-        f"file; search /?{SearchRequest.from_params(params).querystring()}"
+        f"file; search /?{SearchForm(params).search_request().querystring()}"
     )
     assert [(row[0], row[3]) for row in rows] == paged_items(params, 47)
 
 
 def test_csv_under_the_cap_lists_every_match_in_page_order(client, corpus):
     params = {"q": "therapy", "sort": "newest"}
-    total = run_search(SearchRequest.from_params(params)).total
+    total = run_search(SearchForm(params).search_request()).total
     assert 0 < total < views.CSV_CAP
     first, rows = csv_export(client, params)
     assert first.startswith(f"# IMR precedent search export: {total} of {total} matching items;")
@@ -124,10 +125,10 @@ def test_csv_under_the_cap_lists_every_match_in_page_order(client, corpus):
 def test_csv_cells_are_the_hit_fields(client, corpus):
     params = {"q": "therapy"}
     _, rows = csv_export(client, params)
-    hits = run_search(SearchRequest.from_params(params)).hits
+    hits = run_search(SearchForm(params).search_request()).hits
     for row, hit in zip(rows, hits, strict=False):
         assert row == [
-            views.csv_cell(value)
+            hit_formats.csv_cell(value)
             for value in (
                 hit.letter_id,
                 hit.case_number or "",
@@ -170,7 +171,7 @@ def test_csv_export_runs_one_search_without_passages(client, corpus, monkeypatch
 
 
 def test_a_larger_page_is_the_pages_joined(corpus):
-    search = SearchRequest.from_params({"q": "pain"})
+    search = SearchForm({"q": "pain"}).search_request()
     joined = []
     for page in (1, 2, 3):
         joined += run_search(dataclasses.replace(search, page=page)).hits

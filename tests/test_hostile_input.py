@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from benchmarks.hostile import BAD_PARAMETERS, HOSTILE_QUERIES
 from search.engine.query import ABBREVIATIONS, MAX_TERMS, parse_user_query
 from search.models import Determination
-from search.searching import SearchRequest, run_search
+from search.searching import run_search
+from search.web.forms import SearchForm
 from tests.search_support import (
     assert_answered_from_the_index,
     assert_the_index_answers,
@@ -146,7 +147,7 @@ def test_hostile_queries_answered_by_page_and_api(client, corpus, query):
 @pytest.mark.parametrize("query", ALL_QUERIES, ids=range(len(ALL_QUERIES)))
 def test_hostile_queries_are_searched_within_a_second(corpus, query):
     started = time.monotonic()
-    result = run_search(SearchRequest.from_params({"q": [query]}))
+    result = run_search(SearchForm({"q": [query]}).search_request())
     elapsed = time.monotonic() - started
     assert not result.timed_out, result.notices
     assert elapsed < 1, elapsed
@@ -210,6 +211,6 @@ def test_query_language_fuzz_never_raises(text):
 )
 @given(st.one_of(st.lists(QUERY_ALPHABET, max_size=25).map("".join), st.text(max_size=60)))
 def test_search_fuzz_over_the_sample_index(corpus, text):
-    result = run_search(SearchRequest.from_params({"q": [text]}))
+    result = run_search(SearchForm({"q": [text]}).search_request())
     assert_answered_from_the_index(text, result)
     assert_safe_snippets(result.hits)

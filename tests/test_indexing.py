@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def total(q: str = "") -> int:
-    return run_search(SearchRequest.from_params({"q": [q]})).total
+    return run_search(SearchRequest(q=q)).total
 
 
 def test_a_stored_letter_stays_pending_until_synced_then_check_is_clean():
@@ -70,7 +70,7 @@ def test_a_replaced_letter_replaces_its_items_together():
     letter.refresh_from_db()
     assert letter.index_pending
     sync_pending()
-    result = run_search(SearchRequest.from_params({"q": ["CM16-0000002"]}))
+    result = run_search(SearchRequest(q="CM16-0000002"))
     assert [(h.ordinal, h.outcome) for h in result.hits] == [(1, "overturned")]
     assert check_index().clean
 
@@ -117,7 +117,7 @@ def test_rebuild_while_searching_keeps_answering():
     def search_loop():
         while not stop.is_set():
             try:
-                answers.append(run_search(SearchRequest.from_params({"q": ["therapy"]})).total)
+                answers.append(run_search(SearchRequest(q="therapy")).total)
                 answers.append(run_search(SearchRequest()).total)
             except BaseException as exc:  # noqa: BLE001
                 errors.append(exc)
@@ -214,7 +214,7 @@ def test_a_large_sync_writes_with_several_processes_and_still_replaces(monkeypat
     assert commits["parallel"] == 2
     letter.refresh_from_db()
     assert not letter.index_pending
-    result = run_search(SearchRequest.from_params({"q": ["CM16-0000009"]}))
+    result = run_search(SearchRequest(q="CM16-0000009"))
     assert [(h.ordinal, h.outcome) for h in result.hits] == [(1, "overturned")]
     assert check_index().clean
     assert total() == Determination.objects.count()

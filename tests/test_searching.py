@@ -6,25 +6,25 @@ import re
 from collections import Counter
 
 import pytest
+from django.urls import reverse, set_script_prefix
 
 from search.models import Citation, Determination, Letter
 from search.searching import (
     FACET_NAMES,
     PER_PAGE,
-    SearchRequest,
+    item_url,
     run_search,
     similar_to_item,
     similar_to_text,
 )
+from search.web.forms import SearchForm
 from tests.search_support import store_hand_letter
 
 ONLY_MARK_TAGS = re.compile(r"<(?!/?mark>)[^>]*>")
 
 
 def search(**params) -> object:
-    return run_search(
-        SearchRequest.from_params({k: v if isinstance(v, list) else [v] for k, v in params.items()})
-    )
+    return run_search(SearchForm(params).search_request())
 
 
 def facet_counts(result, name: str) -> dict[str, int]:
@@ -290,12 +290,12 @@ def test_snippets_escape_letter_text():
 
 
 def test_search_request_parameters_round_trip_in_a_stable_order():
-    a = SearchRequest.from_params(
+    a = SearchForm(
         {"specialty": ["B", "A"], "q": ["knee"], "outcome": ["overturned"], "page": ["2"]}
-    )
-    b = SearchRequest.from_params(
+    ).search_request()
+    b = SearchForm(
         {"outcome": ["overturned"], "page": ["2"], "specialty": ["A", "B"], "q": ["knee"]}
-    )
+    ).search_request()
     assert a == b
     assert (
         a.querystring()
@@ -306,7 +306,7 @@ def test_search_request_parameters_round_trip_in_a_stable_order():
     assert toggled == "q=knee&outcome=overturned&outcome=upheld&specialty=A&specialty=B"
     assert a.with_facet_toggled("specialty", "A") == "q=knee&outcome=overturned&specialty=B"
     assert a.with_page(3).endswith("page=3")
-    assert SearchRequest.from_params({}).querystring() == ""
+    assert SearchForm({}).search_request().querystring() == ""
 
 
 @pytest.mark.parametrize(
@@ -321,14 +321,14 @@ def test_search_request_parameters_round_trip_in_a_stable_order():
     ],
 )
 def test_bad_page_and_sort_become_defaults_with_a_notice(params, page, sort):
-    request = SearchRequest.from_params(params)
+    request = SearchForm(params).search_request()
     assert (request.page, request.sort) == (page, sort)
     if params.get("sort") != ["NEWEST"]:
         assert request.notices
 
 
 def test_every_facet_is_a_parameter():
-    request = SearchRequest.from_params({name: ["x"] for name in FACET_NAMES})
+    request = SearchForm({name: ["x"] for name in FACET_NAMES}).search_request()
     for name in FACET_NAMES:
         if name not in ("outcome", "year", "priority", "case_outcome") and not name.startswith(
             "days_"
@@ -361,3 +361,12 @@ def test_the_backend_comes_from_settings(settings, tmp_path):
     assert isinstance(get_backend("peer"), Fts5Backend)
     with pytest.raises(KeyError):
         get_backend("missing")
+
+def test_item_urls_come_from_the_urlconf():
+    assert item_url("CM16-0213037", 2) == reverse("letter", args=["CM16-0213037"]) + "#item-2"
+    assert item_url("a b", 1) == reverse("letter", args=["a b"]) + "#item-1"
+    set_script_prefix("/imr/")  # a site served under a path
+    try:
+        assert item_url("t-0123456789abcdef", 1) == "/imr/letters/t-0123456789abcdef/#item-1"
+    finally:
+        set_script_prefix("/")

@@ -16,15 +16,11 @@ from typing import Protocol
 
 from search.engine.facets import DATE_FIELDS, FACET_NAMES
 from search.engine.query import ParsedQuery
+from search.letters import domain
 
 SORTS = ("relevance", "newest", "oldest")
 # When fewer items than this match every part of a query, items matching most parts follow.
 SOFT_MATCH_BELOW = 10
-
-
-def item_key(letter_id: str, ordinal: int) -> str:
-    """An item's id: "<letter public id>#<ordinal>"."""
-    return f"{letter_id}#{ordinal}"
 
 
 @dataclass(frozen=True)
@@ -47,7 +43,7 @@ class StoredItem:
 
     @property
     def item_id(self) -> str:
-        return item_key(self.letter_id, self.ordinal)
+        return domain.item_id(self.letter_id, self.ordinal)
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ class Facet:
         return self.listing == FIXED
 
 
-OUTCOME_LABELS = MappingProxyType({"upheld": "Upheld", "overturned": "Overturned"})
+OUTCOME_LABELS = MappingProxyType(domain.OUTCOME_LABELS)
 PRIORITIES = ("Standard", "Expedited")
 # The state's search says Uphold / Overturn / Partial Overturn; letters say Upheld / Overturned.
 _CASE_OUTCOME_FORMS = {

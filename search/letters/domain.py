@@ -12,6 +12,8 @@ from datetime import date
 UPHELD = "upheld"
 OVERTURNED = "overturned"
 OUTCOMES = (UPHELD, OVERTURNED)
+# An item's outcome as readers see it: the letters' own word after each item's heading.
+OUTCOME_LABELS = {UPHELD: "Upheld", OVERTURNED: "Overturned"}
 
 # A letter's outcome over all its items, in the words of the state's search.
 CASE_UPHELD = "Upheld"
@@ -139,6 +141,16 @@ class ParsedLetter:
     items: list[Item] = field(default_factory=list)
     truncated: bool = False
     warnings: list[str] = field(default_factory=list)
+
+
+def outcome_label(outcome: str) -> str:
+    return OUTCOME_LABELS.get(outcome, outcome)
+
+
+def item_id(public_id: str, ordinal: int) -> str:
+    """A disputed item's key, "CM16-0213037#2": its letter's public id and its ordinal. The
+    search index knows each item by it."""
+    return f"{public_id}#{ordinal}"
 
 
 def case_outcome(outcomes) -> str:

@@ -5,29 +5,15 @@ Views only translate GET parameters into a SearchRequest, call the search module
 
 from __future__ import annotations
 
-from django.http import JsonResponse
-from django.views.decorators.http import require_GET
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_safe
 
-from search.searching import FACET_NAMES, Hit, SearchRequest, run_search, similar_to_item
+from search.searching import FACETS, run_search, similar_to_item
 from search.serializers import letter_as_json, letter_queryset
+from search.web.forms import SearchForm
+from search.web.hit_formats import hit_as_json
 
 SIMILAR_LIMIT = 10
-
-
-def hit_as_json(hit: Hit) -> dict:
-    return {
-        "letter_id": hit.letter_id,
-        "case_number": hit.case_number,
-        "decision_date": hit.decision_date.isoformat() if hit.decision_date else None,
-        "ordinal": hit.ordinal,
-        "request": hit.request,
-        "outcome": hit.outcome,
-        "case_outcome": hit.case_outcome or None,
-        "specialties": hit.specialties,
-        "guidelines": hit.guidelines,
-        "snippet_html": hit.snippet_html,
-        "url": hit.url,
-    }
 
 
 def breakdown_as_json(breakdown) -> dict:
@@ -38,9 +24,9 @@ def breakdown_as_json(breakdown) -> dict:
     }
 
 
-@require_GET
-def search(request):
-    search_request = SearchRequest.from_params(request.GET)
+@require_safe
+def search(request: HttpRequest) -> JsonResponse:
+    search_request = SearchForm(request.GET).search_request()
     result = run_search(search_request)
     return JsonResponse(
         {
@@ -51,27 +37,27 @@ def search(request):
             "notice": result.notice,
             "results": [hit_as_json(hit) for hit in result.hits],
             "facets": {
-                name: [
+                facet.name: [
                     {"value": v.value, "label": v.label, "count": v.count, "selected": v.selected}
-                    for v in result.facets.get(name, [])
+                    for v in result.facets.get(facet.name, [])
                 ]
-                for name in FACET_NAMES
+                for facet in FACETS
             },
             "breakdown": breakdown_as_json(result.breakdown),
         }
     )
 
 
-@require_GET
-def letter(request, public_id: str):
+@require_safe
+def letter(request: HttpRequest, public_id: str) -> JsonResponse:
     found = letter_queryset().filter(public_id=public_id).first()
     if found is None:
         return JsonResponse({"error": "not found", "id": public_id[:60]}, status=404)
     return JsonResponse(letter_as_json(found))
 
 
-@require_GET
-def similar(request, public_id: str, ordinal: int):
+@require_safe
+def similar(request: HttpRequest, public_id: str, ordinal: int) -> JsonResponse:
     result = similar_to_item(public_id, ordinal, limit=SIMILAR_LIMIT)
     if not result.found:
         return JsonResponse({"error": "not found", "notice": result.notice}, status=404)

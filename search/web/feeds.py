@@ -12,9 +12,13 @@ from datetime import datetime, time
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.feedgenerator import Atom1Feed
+from django.views.decorators.http import require_safe
 
-from search.searching import SearchRequest, run_search
+from search.searching import run_search
+from search.web.forms import SearchForm
+from search.web.hit_formats import feed_categories, feed_description, feed_title
 
 FEED_ITEMS = 20
 # XML 1.0 cannot carry most control characters; letters (form feeds) and URLs may hold them.
@@ -33,8 +37,12 @@ class SearchFeed(Feed):
     feed_type = Atom1Feed
     author_name = "IMR precedent search"
 
+    @method_decorator(require_safe)
+    def __call__(self, request, *args, **kwargs):
+        return super().__call__(request, *args, **kwargs)
+
     def get_object(self, request, *args, **kwargs):
-        search = SearchRequest.from_params(request.GET)
+        search = SearchForm(request.GET).search_request()
         return dataclasses.replace(search, sort="newest", page=1)
 
     def title(self, search):
@@ -59,20 +67,10 @@ class SearchFeed(Feed):
         return run_search(search).hits[:FEED_ITEMS]
 
     def item_title(self, hit):
-        outcome = "Overturned" if hit.outcome == "overturned" else "Upheld"
-        case = hit.case_number or hit.letter_id
-        return xml_text(f"{outcome}: {hit.request} ({case}, item {hit.ordinal})")
+        return xml_text(feed_title(hit))
 
     def item_description(self, hit):
-        # Plain text: the feed generator escapes it, and readers show it as written.
-        case = f"Case {hit.case_number}" if hit.case_number else f"Letter {hit.letter_id}"
-        day = hit.decision_date
-        parts = [f"{case}, decided {day:%b} {day.day}, {day.year}" if day else case]
-        if hit.specialties:
-            parts.append("Reviewer: " + ", ".join(hit.specialties))
-        if hit.guidelines:
-            parts.append("Guidelines: " + "; ".join(hit.guidelines))
-        return xml_text(". ".join(parts) + ".")
+        return xml_text(feed_description(hit))
 
     def item_link(self, hit):
         return hit.url
@@ -84,7 +82,7 @@ class SearchFeed(Feed):
         return _as_datetime(hit.decision_date)
 
     def item_categories(self, hit):
-        return [hit.outcome, *(hit.specialties or [])]
+        return feed_categories(hit)
 
 
 def _as_datetime(day):

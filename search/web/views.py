@@ -1,8 +1,9 @@
-"""The attorney's pages: the search page, a letter, the precedent finder.
+"""The attorney's pages: the search page, a letter, the precedent finder, the CSV export.
 
-Views stay thin: GET parameters become a `SearchRequest`, the search backend answers, a template
-renders. What is here besides that only shapes the answer for the templates (facet groups, page
-links, highlighted letter text).
+Views stay thin: GET parameters become a `SearchRequest` (forms.SearchForm), the search service
+answers, a template renders. What is here besides that only shapes the answer for the templates
+(facet groups, page links, highlighted letter text); what every page needs comes from
+context_processors.site. Each view answers GET and HEAD only.
 """
 
 from __future__ import annotations
@@ -13,26 +14,30 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-import bleach
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_safe
+from django_htmx.middleware import HtmxDetails
 
+from search.highlighting import highlight_terms, highlight_text
 from search.letters import domain
 from search.letters.timeliness import Timeliness
 from search.models import Citation, Determination, Letter
 from search.searching import (
     FACETS,
-    PER_PAGE,
     SORTS,
     SearchRequest,
+    SearchResult,
     run_search,
     similar_to_item,
     similar_to_text,
 )
+from search.web.forms import SearchForm
+from search.web.hit_formats import CSV_COLUMNS, hit_as_csv_row
 
 # A real state case number; only these have a page on the state's decision search.
 REAL_CASE_NUMBER = re.compile(r"^CM\d{2}-\d{7}$")
@@ -46,54 +51,16 @@ PRECEDENT_TEXT_MAX = 5000
 HTMX_VARY = ("HX-Request", "HX-Target", "HX-History-Restore-Request")
 
 
-def data_is_synthetic() -> bool:
-    """True when letters are loaded and none of them is real: the site-wide banner says so."""
-    if Letter.objects.filter(synthetic=False).exists():
-        return False
-    return Letter.objects.exists()
+class HtmxHttpRequest(HttpRequest):
+    """A request that has been through django-htmx's middleware."""
+
+    htmx: HtmxDetails
 
 
-def page_context(request, **context) -> dict:
-    context.setdefault("data_is_synthetic", data_is_synthetic())
-    return context
-
-
-# --- Highlighting the searched words on a letter page ------------------------------------------
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def highlight_terms(q: str) -> list[str]:
-    """The words and phrases a search would highlight (operators and negated words left out)."""
-    from search.engine.query import parse_user_query
-
-    return parse_user_query(q).highlight if q.strip() else []
-
-
-def highlight(text: str, terms: list[str]) -> SafeString:
-    """Letter text with the searched words in <mark>, matched by stem as the index matches.
-
-    The text is escaped piece by piece and only our own <mark> tags are added; bleach then
-    allows nothing but `mark`, a second guard should the first ever slip.
-    """
-    if not text:
-        return mark_safe("")  # noqa: S308 - empty
-    if not terms:
-        return escape(text)
-    from search.snippets import highlight_stems, stem
-
-    stems, prefixes = highlight_stems(terms)
-    pieces: list[str] = []
-    last = 0
-    for match in _WORD.finditer(text):
-        word = match.group().lower()
-        if stem(word) in stems or (prefixes and word.startswith(prefixes)):
-            pieces.append(str(escape(text[last : match.start()])))
-            pieces.append(f"<mark>{escape(match.group())}</mark>")
-            last = match.end()
-    pieces.append(str(escape(text[last:])))
-    cleaned = bleach.clean("".join(pieces), tags={"mark"}, attributes={}, strip=False)
-    return mark_safe(cleaned)  # noqa: S308 - escaped above, then sanitised by bleach
+def marked(text: str, terms: list[str]) -> SafeString:
+    """Letter text for a template, the searched words in <mark>."""
+    # highlight_text escapes the text, adds only <mark>, then bleach allows nothing else.
+    return mark_safe(highlight_text(text, terms))  # noqa: S308
 
 
 # --- The letter page ---------------------------------------------------------------------------
@@ -101,9 +68,7 @@ def highlight(text: str, terms: list[str]) -> SafeString:
 
 @dataclass
 class CitationView:
-    label: str
-    source: str
-    guideline_label: str
+    label: str  # "MTUS > Chronic Pain": also the guideline facet's value
     sections: list[tuple[str, str]]  # (section name, facet value)
     pages: list[str]
     flags: list[str]
@@ -149,8 +114,6 @@ def _citation_view(citation: Citation) -> CitationView:
     as_domain = citation.as_domain()
     return CitationView(
         label=as_domain.label,
-        source=as_domain.source,
-        guideline_label=as_domain.label,
         sections=list(zip(as_domain.sections, as_domain.section_labels, strict=True)),
         pages=as_domain.page_labels,
         flags=_flag_texts(as_domain.flags),
@@ -159,7 +122,7 @@ def _citation_view(citation: Citation) -> CitationView:
 
 def citation_line(letter: Letter, determination: Determination) -> str:
     """The line an attorney pastes into a brief."""
-    outcome = "Overturned" if determination.outcome == domain.OVERTURNED else "Upheld"
+    outcome = domain.outcome_label(determination.outcome)
     who = f"Case No. {letter.case_number}" if letter.case_number else f"Letter {letter.public_id}"
     when = _citation_date(letter.decision_date) if letter.decision_date else "date not stated"
     return f"IMR Final Determination, {who} ({when}), item {determination.ordinal}: {outcome}"
@@ -205,14 +168,15 @@ def _item_view(letter: Letter, determination: Determination, terms: list[str]) -
     ]
     return ItemView(
         determination=determination,
-        request_html=highlight(determination.request or determination.heading, terms),
-        rationale_html=highlight(determination.rationale, terms),
+        request_html=marked(determination.request or determination.heading, terms),
+        rationale_html=marked(determination.rationale, terms),
         guidelines=guidelines,
         citation_line=citation_line(letter, determination),
     )
 
 
-def letter_detail(request, public_id: str):
+@require_safe
+def letter_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     letter = (
         Letter.objects.prefetch_related("determinations__citations")
         .filter(public_id=public_id)
@@ -231,18 +195,14 @@ def letter_detail(request, public_id: str):
     # when the reader opens them (item_similar), so the letter itself stays fast.
     items = [_item_view(letter, d, terms) for d in determinations]
     case_number = letter.case_number or ""
-    context = page_context(
-        request,
+    context = dict(
         letter=letter,
         items=items,
-        q=q,
-        terms=terms,
-        summary_html=highlight(letter.summary, terms),
+        summary_html=marked(letter.summary, terms),
         case_outcome=letter.case_outcome if determinations else "",
         timeliness=Timeliness.of_letter(letter).rows(),
         state_url=STATE_CASE_URL.format(case_number) if REAL_CASE_NUMBER.match(case_number) else "",
         back_to_search=f"{reverse('search')}?{request.GET.urlencode()}" if q else "",
-        nav="letter",
     )
     return render(request, "search/letter.html", context)
 
@@ -253,7 +213,8 @@ def similar_container_id(ordinal: int) -> str:
     return f"similar-{ordinal}"
 
 
-def item_similar(request, public_id: str, ordinal: int):
+@require_safe
+def item_similar(request: HtmxHttpRequest, public_id: str, ordinal: int) -> HttpResponse:
     """The precedents most like one item of a letter: a page of its own, and the fragment that
     fills the item's "Similar precedents" on the letter page when the reader opens it."""
     determination = (
@@ -276,15 +237,14 @@ def item_similar(request, public_id: str, ordinal: int):
     if wants_fragment(request, similar_container_id(ordinal)):
         response = render(request, "search/_similar_list.html", context)
     else:
-        context.update(breakdown=outcome_bar(similar.breakdown), nav="letter")
-        response = render(request, "search/item_similar.html", page_context(request, **context))
+        context["breakdown"] = outcome_bar(similar.breakdown)
+        response = render(request, "search/item_similar.html", context)
     patch_vary_headers(response, HTMX_VARY)
     return response
 
 
-def not_found(request, letter_id: str = "", exception=None):
-    context = page_context(request, letter_id=letter_id)
-    return render(request, "404.html", context, status=404)
+def not_found(request: HttpRequest, letter_id: str = "") -> HttpResponse:
+    return render(request, "404.html", {"letter_id": letter_id}, status=404)
 
 
 # --- The search page ---------------------------------------------------------------------------
@@ -305,7 +265,7 @@ EXAMPLE_SEARCHES = [
 ]
 
 
-def wants_fragment(request, target_id: str) -> bool:
+def wants_fragment(request: HtmxHttpRequest, target_id: str) -> bool:
     """Only an htmx request aimed at the element `target_id` gets the fragment that fills it.
 
     A history restore or a boosted link replaces the whole page, so those get the full page.
@@ -318,24 +278,19 @@ def wants_fragment(request, target_id: str) -> bool:
     )
 
 
-def wants_results_fragment(request) -> bool:
-    return wants_fragment(request, "results")
-
-
-def search_page(request):
-    search_request = SearchRequest.from_params(request.GET)
+@require_safe
+def search_page(request: HtmxHttpRequest) -> HttpResponse:
+    search_request = SearchForm(request.GET).search_request()
     result = run_search(search_request)
     context = search_context(search_request, result)
-    if wants_results_fragment(request):
+    if wants_fragment(request, "results"):
         context["partial"] = True
         response = render(request, "search/_results.html", context)
         # The form sends every field in form order, empty ones too; the address bar gets the
         # canonical URL instead, the same one a link to this state would have.
         response["HX-Push-Url"] = context["canonical_url"]
     else:
-        response = render(
-            request, "search/index.html", page_context(request, nav="search", **context)
-        )
+        response = render(request, "search/index.html", context)
     patch_vary_headers(response, HTMX_VARY)
     return response
 
@@ -452,22 +407,32 @@ def active_filters(search_request: SearchRequest, groups: list[FacetGroup]) -> A
     return chips
 
 
-def page_links(search_request: SearchRequest, page: int, pages: int) -> list[dict]:
-    """Page numbers around the current one, with the first and last, and gaps between."""
-    wanted = {1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)}
-    links, previous = [], 0
-    for number in sorted(wanted):
-        if previous and number > previous + 1:
-            links.append({"gap": True})
-        links.append(
-            {
-                "number": number,
-                "current": number == page,
-                "querystring": search_request.with_page(number),
-            }
-        )
-        previous = number
-    return links
+def pagination(search_request: SearchRequest, result: SearchResult) -> dict:
+    """Links to the other pages of results: Django's Paginator numbers them and elides the far
+    ones. A range as long as the total stands in for the hits, since only the page shown is
+    fetched from the index."""
+    paginator = Paginator(range(result.total), result.per_page)
+    # A stale link may ask for a page past the end: it lists nothing, and links to the last.
+    page = paginator.page(min(result.page, paginator.num_pages))
+    links = [
+        {"gap": True}
+        if number == paginator.ELLIPSIS
+        else {
+            "number": number,
+            "current": number == result.page,
+            "querystring": search_request.with_page(number),
+        }
+        for number in paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    ]
+    return {
+        "pages": paginator.num_pages,
+        "first_rank": page.start_index(),
+        "page_links": links if paginator.num_pages > 1 else [],
+        "previous_page": (
+            search_request.with_page(page.previous_page_number()) if page.has_previous() else ""
+        ),
+        "next_page": search_request.with_page(page.next_page_number()) if page.has_next() else "",
+    }
 
 
 def outcome_bar(breakdown) -> dict:
@@ -482,21 +447,18 @@ def outcome_bar(breakdown) -> dict:
     }
 
 
-def search_context(search_request: SearchRequest, result) -> dict:
+def search_context(search_request: SearchRequest, result: SearchResult) -> dict:
     groups = facet_groups(search_request, result.facets)
     querystring = search_request.querystring()
-    page, pages = result.page, result.pages
     return {
-        "search": search_request,
         "search_query": search_request.q,
         "sort": search_request.sort,
         "sort_options": SORT_OPTIONS,
         "querystring": querystring,
         "canonical_url": reverse("search") + (f"?{querystring}" if querystring else ""),
         "total": result.total,
-        "page": page,
-        "pages": pages,
-        "first_rank": (page - 1) * PER_PAGE + 1,
+        "page": result.page,
+        **pagination(search_request, result),
         "hits": result.hits,
         "notices": result.notices,
         "breakdown": outcome_bar(result.breakdown),
@@ -507,9 +469,6 @@ def search_context(search_request: SearchRequest, result) -> dict:
         + sum(len(search_request.selected(g.name)) for g in groups if g.more),
         "active_filters": active_filters(search_request, groups),
         "clear_filters_querystring": search_request.without_filters(),
-        "page_links": page_links(search_request, page, pages) if pages > 1 else [],
-        "previous_page": search_request.with_page(page - 1) if page > 1 else "",
-        "next_page": search_request.with_page(page + 1) if page < pages else "",
         "is_blank": not search_request.q.strip() and not search_request.has_filters,
         "examples": [
             {"label": label, "querystring": urlencode(params or {"q": label})}
@@ -522,15 +481,14 @@ def search_context(search_request: SearchRequest, result) -> dict:
 # --- The precedent finder ----------------------------------------------------------------------
 
 
-def precedents(request):
+@require_safe
+def precedents(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("text", "")[:PRECEDENT_TEXT_MAX]
     category = request.GET.get("category", "").strip()[:200]
     specialty = request.GET.get("specialty", "").strip()[:200]
     # The drop-downs offer the values that exist in the index, with their counts.
     everything = run_search(SearchRequest())
-    context = page_context(
-        request,
-        nav="precedents",
+    context = dict(
         text=text,
         category=category,
         specialty=specialty,
@@ -567,41 +525,20 @@ def _options(values, current: str) -> list[tuple[str, str]]:
 
 # --- CSV export --------------------------------------------------------------------------------
 
-CSV_COLUMNS = [
-    "letter_id",
-    "case_number",
-    "decision_date",
-    "ordinal",
-    "request",
-    "outcome",
-    "category",
-    "specialties",
-    "guidelines",
-    "url",
-    "case_outcome",
-]
-# A spreadsheet runs a cell that starts with one of these as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
-
-
 class _Echo:
     def write(self, value):
         return value
 
 
-def search_csv(request):
+@require_safe
+def search_csv(request: HttpRequest) -> StreamingHttpResponse:
     """The search's items as CSV, in the page's order, up to CSV_CAP rows.
 
     One search gives the total, the facets and every row (as one page of CSV_CAP hits, without
     passages: the CSV has no passage column), rather than one search per page of 20.
     """
-    search_request = SearchRequest.from_params(request.GET)
-    base = request.build_absolute_uri("/")[:-1]
+    search_request = SearchForm(request.GET).search_request()
+    site_url = request.build_absolute_uri("/")[:-1]
     writer = csv.writer(_Echo())
 
     def rows():
@@ -616,22 +553,7 @@ def search_csv(request):
         )
         yield writer.writerow(CSV_COLUMNS)
         for hit in result.hits[:shown]:
-            yield writer.writerow(
-                csv_cell(value)
-                for value in (
-                    hit.letter_id,
-                    hit.case_number,
-                    hit.decision_date.isoformat() if hit.decision_date else "",
-                    hit.ordinal,
-                    hit.request,
-                    hit.outcome,
-                    hit.category,
-                    "; ".join(hit.specialties),
-                    "; ".join(hit.guidelines),
-                    base + hit.url,
-                    hit.case_outcome,
-                )
-            )
+            yield writer.writerow(hit_as_csv_row(hit, site_url))
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="imr-search.csv"'

@@ -18,11 +18,11 @@ from search.engine.contract import (
     SearchSpec,
     SimilarSpec,
     StoredItem,
-    item_key,
 )
 from search.engine.facets import FACET_NAMES
 from search.engine.query import parse_user_query
 from search.engine.vocabulary import concept_tokens
+from search.letters import domain
 
 # (letter, case number, decided, injured, received, specialty, [(request, outcome, rationale,
 # category, source, guideline)])
@@ -257,7 +257,7 @@ class BackendContract:
     # -- similar items
 
     def test_similar_items_leave_out_the_items_letter(self, backend):
-        result = backend.similar(SimilarSpec(item_id=item_key("l1", 2), limit=10))
+        result = backend.similar(SimilarSpec(item_id=domain.item_id("l1", 2), limit=10))
         assert result.found and result.terms
         assert result.hits and all(not h.item_id.startswith("l1#") for h in result.hits)
         assert all(h.score > 0 for h in result.hits)

@@ -18,7 +18,8 @@ from search.engine.query import (
 from search.engine.query import parse_user_query as parse_with
 from search.engine.whoosh.compiler import to_whoosh
 from search.engine.whoosh.schema import analyze
-from search.searching import SearchRequest, run_search
+from search.searching import run_search
+from search.web.forms import SearchForm
 from tests.search_support import assert_answered_from_the_index, search_total
 
 ONLY_MARK_TAGS = re.compile(r"<(?!/?mark>)[^>]*>")
@@ -227,7 +228,7 @@ def test_fallbacks_say_what_happened(text, expected):
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_text_searches_answer(corpus, text):
-    result = run_search(SearchRequest.from_params({"q": [text]}))
+    result = run_search(SearchForm({"q": [text]}).search_request())
     assert_answered_from_the_index(text, result)
     for hit in result.hits:
         assert not ONLY_MARK_TAGS.search(hit.snippet_html), hit.snippet_html
@@ -252,7 +253,7 @@ def test_hostile_text_searches_answer(corpus, text):
 def test_hostile_parameters_answer(corpus, params, searched_as):
     # A bad value is dropped or reset: the answer is that of the search without it, which finds
     # items in the sample letters (a search that is down finds none).
-    result = run_search(SearchRequest.from_params(params))
+    result = run_search(SearchForm(params).search_request())
     assert result.total == search_total(searched_as) > 0
 
 
@@ -260,7 +261,7 @@ def test_phrase_limited_to_a_field_matches_only_items_with_it_there(corpus):
     from search.models import Determination
 
     phrase = "medically necessary"
-    result = run_search(SearchRequest.from_params({"q": [f'rationale:"{phrase}"']}))
+    result = run_search(SearchForm({"q": [f'rationale:"{phrase}"']}).search_request())
     expected = Determination.objects.filter(rationale__icontains=phrase).count()
     assert 0 < expected
     # Stemming may add near forms; every item with the exact phrase in its rationale is found.
@@ -381,7 +382,7 @@ def test_deployment_notes_state_the_limits_the_app_enforces():
 
     root = Path(__file__).resolve().parents[2]
     notes = " ".join((root / "DEPLOYMENT.md").read_text().split())
-    q_read = len(SearchRequest.from_params({"q": ["x" * 20_000]}).q)
+    q_read = len(SearchForm({"q": ["x" * 20_000]}).search_request().q)
     assert f"`q` (page, API, feed, CSV): read up to {q_read:,} characters" in notes
     assert f"The query language reads up to {MAX_QUERY_CHARS};" in notes
     assert (

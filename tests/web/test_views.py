@@ -10,13 +10,14 @@ import xml.etree.ElementTree as ET
 from datetime import date
 
 import pytest
+from django.template import Context, Template
 
 from search.ingest import ingest_paths, store_letter, sync_index
 from search.letters import domain
 from search.letters.synthetic import write_corpus
 from search.models import Citation, Determination, Letter
-from search.searching import similar_to_item
-from search.web.views import SIMILAR_PER_ITEM
+from search.searching import SearchRequest, SearchResult, similar_to_item
+from search.web.views import SIMILAR_PER_ITEM, pagination
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -133,6 +134,36 @@ def test_paging_links_carry_the_search(client, sample):
     assert second.status_code == 200 and 'aria-current="page">2<' in body(second)
 
 
+def shown_links(context: dict) -> list:
+    return ["…" if link.get("gap") else link["number"] for link in context["page_links"]]
+
+
+@pytest.mark.parametrize(
+    "total, page, links, previous, following",
+    [
+        (0, 1, [], "", ""),
+        (20, 1, [], "", ""),
+        (21, 2, [1, 2], "q=knee", ""),
+        (200, 1, [1, 2, 3, "…", 10], "", "q=knee&page=2"),
+        (200, 5, [1, 2, 3, 4, 5, 6, 7, "…", 10], "q=knee&page=4", "q=knee&page=6"),
+        (200, 8, [1, "…", 6, 7, 8, 9, 10], "q=knee&page=7", "q=knee&page=9"),
+        # A page past the end (a stale link): links to the last pages, none of them current.
+        (200, 50, [1, "…", 8, 9, 10], "q=knee&page=9", ""),
+    ],
+)
+def test_page_links_are_elided_around_the_current_page(total, page, links, previous, following):
+    search_request = SearchRequest(q="knee", page=page)
+    result = SearchResult(request=search_request, total=total, page=page)
+    context = pagination(search_request, result)
+    assert shown_links(context) == links
+    current = [link["number"] for link in context["page_links"] if link.get("current")]
+    assert current == ([page] if page in links else [])
+    assert (context["previous_page"], context["next_page"]) == (previous, following)
+    assert context["pages"] == max(1, -(-total // 20))
+    if total and page <= context["pages"]:
+        assert context["first_rank"] == (page - 1) * 20 + 1
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -165,6 +196,58 @@ def test_search_query_is_escaped_in_the_page(client, sample):
     html = body(client.get("/", {"q": '"><script>alert(1)</script>'}))
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html
+
+
+# --- what every page has, and the methods each answers -----------------------------------------
+
+PAGES = [
+    "/",
+    "/?q=therapy",
+    "/letters/CM17-0015957/",
+    "/letters/CM17-0015957/items/1/similar/",
+    "/precedents/?text=knee",
+    "/feeds/search/?q=mri",
+    "/export/search.csv?q=mri",
+    "/api/search?q=mri",
+    "/api/letters/CM17-0015957",
+    "/api/letters/CM17-0015957/items/1/similar",
+]
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_pages_answer_get_and_head_and_refuse_other_methods(client, sample, url):
+    assert client.get(url).status_code == 200
+    head = client.head(url)
+    assert head.status_code == 200 and body(head) == ""
+    for method in ("post", "put", "delete", "options", "trace"):
+        response = getattr(client, method)(url)
+        assert response.status_code == 405, method
+        assert set(response["Allow"].split(", ")) == {"GET", "HEAD"}
+
+
+@pytest.mark.parametrize(
+    "url, current",
+    [
+        ("/", "Search decisions"),
+        ("/precedents/", "Precedent finder"),
+        ("/letters/CM17-0015957/", None),
+        ("/no/such/page/", None),
+    ],
+)
+def test_the_header_marks_the_current_section(client, sample, url, current):
+    html = body(client.get(url))
+    marked = re.findall(r'<a href="[^"]*" aria-current="page">([^<]+)</a>', html)
+    assert marked == ([current] if current else [])
+
+
+def test_a_results_fragment_asks_the_database_nothing(
+    client, sample, django_assert_num_queries
+):
+    # The synthetic-data banner is in the page around the fragment: only the full page asks.
+    with django_assert_num_queries(0):
+        client.get("/", {"q": "therapy"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results")
+    with django_assert_num_queries(1):  # a real letter exists: the first question answers it
+        client.get("/", {"q": "therapy"})
 
 
 # --- the letter page ---------------------------------------------------------------------------
@@ -273,6 +356,23 @@ def test_synthetic_letters_are_labelled_and_the_site_says_so(client, db):
 
 def test_real_data_has_no_synthetic_banner(client, sample):
     assert "Synthetic sample data" not in body(client.get("/"))
+
+
+@pytest.mark.parametrize(
+    "outcome, badge",
+    [
+        ("upheld", '<span class="badge badge-upheld">Upheld</span>'),
+        ("overturned", '<span class="badge badge-overturned">Overturned</span>'),
+        ("Upheld", '<span class="badge badge-upheld">Upheld</span>'),
+        ("Partial Overturn", '<span class="badge badge-partial">Partial Overturn</span>'),
+        ("Overturned", '<span class="badge badge-overturned">Overturned</span>'),
+        ("", ""),
+        ("<b>sideways</b>", ""),
+    ],
+)
+def test_outcome_badges_for_items_and_cases(outcome, badge):
+    template = Template("{% load outcomes %}{% outcome_badge outcome %}")
+    assert template.render(Context({"outcome": outcome})) == badge
 
 
 # --- an item's similar precedents --------------------------------------------------------------

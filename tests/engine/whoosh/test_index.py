@@ -55,7 +55,7 @@ def test_schema_mismatch_means_rebuild_needed_not_a_crash(monkeypatch, root):
     monkeypatch.undo()
     with pytest.raises(RebuildNeeded, match="rebuild_index"):
         snapshot.snapshot(root)
-    result = run_search(SearchRequest.from_params({"q": ["knee"]}))
+    result = run_search(SearchRequest(q="knee"))
     assert result.total == 0
     assert "rebuild_index" in result.notice
 

@@ -1,10 +1,12 @@
-"""Highlighted passages for search hits.
+"""The one highlighter: a query's words marked in letter text, for the passages under each search
+hit (`make_snippet`) and for a whole letter page (`highlight_text`).
 
 Safety comes first: the letter text is escaped with html.escape and we add the <mark> tags
-ourselves, so no letter text can become markup; bleach, allowing only `mark`, is the second guard.
+ourselves, so no letter text can become markup; bleach, allowing only `mark` and no attributes,
+then cleans the result as a second guard. Both functions return that cleaned HTML.
 
-Matching is by stem, the way the index matches: every word of the passage source is stemmed and
-compared with the stems of the query's words (prefix* terms compare by prefix).
+Matching is by stem, the way the index matches: every word of the text is stemmed and compared
+with the stems of the query's words (prefix* terms compare by prefix).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from functools import lru_cache
 from bleach.sanitizer import Cleaner
 
 from search.backends import get_backend
+from search.engine.query import parse_user_query
 
 PASSAGE_CHARS = 240
 MAX_PASSAGES = 2
@@ -39,6 +42,11 @@ def _stem(word: str) -> str:
 @lru_cache(maxsize=4096)
 def _analysed(text: str) -> tuple[str, ...]:
     return tuple(get_backend().analyze(text))
+
+
+def highlight_terms(q: str) -> list[str]:
+    """The words and phrases a search for `q` highlights (operators and negated words left out)."""
+    return parse_user_query(q).highlight if q.strip() else []
 
 
 def highlight_stems(highlight: list[str]) -> tuple[frozenset[str], tuple[str, ...]]:
@@ -116,6 +124,13 @@ def _render(text: str, begin: int, end: int, matches) -> str:
     if end < len(text):
         out.append(ELLIPSIS)
     return "".join(out)
+
+
+def highlight_text(text: str, highlight: list[str]) -> str:
+    """All of `text`, escaped, its line breaks kept, with the words of `highlight` in <mark>."""
+    stems, prefixes = highlight_stems(highlight) if highlight else (frozenset(), ())
+    matches = _matches(text, stems, prefixes) if (stems or prefixes) else []
+    return sanitize(_render(text, 0, len(text), matches))
 
 
 def make_snippet(sources: list[str], highlight: list[str], passages: int = MAX_PASSAGES) -> str:
