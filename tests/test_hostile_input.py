@@ -47,7 +47,8 @@ ALL_QUERIES = HOSTILE_QUERIES + EXPENSIVE_QUERIES
 # What each hostile query must be searched as, so its answer can be checked: the plain query it
 # means (whose total must be above 0 on the sample letters), EVERY_ITEM when nothing in it can be
 # searched for (every item matches, as many as the database holds), or NOTHING when its words
-# are in no sample letter (then the index must still answer other searches).
+# are in no sample letter (then the index must still answer other searches). A query of several
+# words that no item has all of is answered by soft matching: the items that have any of them.
 EVERY_ITEM = ""
 NOTHING = None
 SEARCHED_AS: dict[str, str | None] = {
@@ -59,7 +60,8 @@ SEARCHED_AS: dict[str, str | None] = {
     "AND": EVERY_ITEM,
     "-": EVERY_ITEM,
     "(" * 500 + "mri" + ")" * 500: "mri",
-    "unknownfield:value": NOTHING,
+    # No item has every word: soft matching lists the items that have any (as an OR would).
+    "unknownfield:value": "unknownfield OR value",
     "request:": EVERY_ITEM,
     ":::": EVERY_ITEM,
     "*": EVERY_ITEM,
@@ -72,11 +74,12 @@ SEARCHED_AS: dict[str, str | None] = {
     "\x01\x02\x03\x1b[31m": NOTHING,
     "\u202eemosewa\u202c": NOTHING,
     "zero\u200bwidth\u200djoin": NOTHING,
-    "'; DROP TABLE search_letter; --": NOTHING,
+    "'; DROP TABLE search_letter; --": "drop OR table OR search_letter",
     "1 OR 1=1": "1",
-    "<script>alert(1)</script>": NOTHING,
-    '"><img src=x onerror=alert(1)>': NOTHING,
-    "javascript:alert(1)": NOTHING,
+    # "<script>alert" is one word of two terms, searched as the phrase "script alert".
+    "<script>alert(1)</script>": '"script alert" OR 1 OR script',
+    '"><img src=x onerror=alert(1)>': "img OR src OR x OR onerror OR alert OR 1",
+    "javascript:alert(1)": "javascript OR alert OR 1",
     "{{ 7*7 }}": "7",
     "%00%ff": NOTHING,
     "\ud7ff\ue000\uffff": EVERY_ITEM,
