@@ -265,6 +265,37 @@ class VectorStore:
             raise ValueError("item ids are not negative")
         if len(np.unique(ids)) != len(ids):
             raise ValueError("an item id is given twice")
+        if self.dtype == "int8":
+            data, scale = quantise(vectors)
+        else:
+            data, scale = vectors, None
+        self._append_rows(ids, data, scale)
+
+    def copy_from(self, other: VectorStore, item_ids: Iterable[int]) -> list[int]:
+        """Copy the vectors `other` (an older generation's store, same model) has for `item_ids`,
+        row for row: a rebuilt index keeps the vectors of unchanged items without embedding
+        them again. The ids copied, ascending; the rest still need `put`."""
+        if (other.model, other.dims) != (self.model, self.dims):
+            raise VectorStoreError(
+                f"vectors of {other.model} ({other.dims}) are not {self.model} ({self.dims})"
+            )
+        wanted = np.unique(np.fromiter(item_ids, dtype=np.int64))
+        at = np.searchsorted(other._sorted_ids, wanted)
+        found = at < len(other._sorted_ids)
+        found[found] = other._sorted_ids[at[found]] == wanted[found]
+        ids = wanted[found]
+        rows = other._sorted_rows[at[found]]
+        if other.dtype == self.dtype:
+            data = np.asarray(other._data[rows])
+            scale = None if other._scale is None else np.asarray(other._scale[rows])
+        elif self.dtype == "int8":
+            data, scale = quantise(other._rows_vectors(rows))
+        else:
+            data, scale = other._rows_vectors(rows), None
+        self._append_rows(ids, data, scale)
+        return [int(i) for i in ids]
+
+    def _append_rows(self, ids: np.ndarray, data: np.ndarray, scale: np.ndarray | None) -> None:
         if not len(ids):
             return
         with _locked(self.folder):
@@ -272,11 +303,8 @@ class VectorStore:
             paths = _part_paths(self.folder, record["part"], record["dtype"])
             rows = record["rows"]
             _truncate(paths, rows, record)
-            if record["dtype"] == "int8":
-                data, scale = quantise(vectors)
+            if scale is not None:
                 _append(paths["scale"], scale)
-            else:
-                data = vectors
             _append(paths["data"], data)
             _append(paths["ids"], ids)
             record = dict(record, rows=rows + len(ids))

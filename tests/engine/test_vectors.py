@@ -225,3 +225,23 @@ def test_quantise_keeps_the_cosine():
     cosines = np.sum(back * vectors, axis=1) / np.linalg.norm(back, axis=1)
     assert cosines.min() > 0.9995
     assert quantise(np.zeros((1, 384)))[0].tolist() == [[0] * 384]
+
+
+@pytest.mark.parametrize("target", ["float32", "int8"])
+def test_a_new_generation_copies_the_vectors_it_can(tmp_path, dtype, target):
+    rng = np.random.default_rng(11)
+    old = VectorStore.create(tmp_path / "gen-1", dims=DIMS, model="test-model", dtype=dtype)
+    vectors = unit(rng, 20)
+    old.put(range(1, 21), vectors)
+    old.remove([3])
+    new = VectorStore.create(tmp_path / "gen-2", dims=DIMS, model="test-model", dtype=target)
+    copied = new.copy_from(old, [5, 3, 1, 20, 99, 5])
+    assert copied == [1, 5, 20]
+    assert list(new.ids()) == [1, 5, 20]
+    for item in copied:
+        np.testing.assert_allclose(new.get(item), old.get(item), atol=0.01)
+        if target == dtype:  # row for row, no second rounding
+            np.testing.assert_array_equal(new.get(item), old.get(item))
+    other = VectorStore.create(tmp_path / "gen-3", dims=DIMS, model="other-model", dtype=dtype)
+    with pytest.raises(VectorStoreError, match="not test-model"):
+        new.copy_from(other, [1])
