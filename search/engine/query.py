@@ -431,13 +431,15 @@ def _compile(node, highlight: list[str], negated: bool = False):
     compiled = _synonyms(fieldname, tokens, highlight if not negated else [])
     if fieldname != DEFAULT_FIELD or compiled is None:
         return compiled
-    extra = _vocabulary_alternatives(text, highlight if not negated else [])
+    extra = _vocabulary_alternatives(text, highlight if not negated else [], related=not negated)
     return Or((compiled, *extra)) if extra else compiled
 
 
-def _vocabulary_alternatives(text: str, highlight: list[str]) -> list:
+def _vocabulary_alternatives(text: str, highlight: list[str], related: bool = True) -> list:
     """What else a word or phrase means here: the drug concepts it names (a brand, a generic
-    or a class word, as `concepts` terms) and the letters' words for a lay term."""
+    or a class word, as `concepts` terms) and the letters' words for a lay term. With
+    `related`, the other drugs of a named drug's class too (never for an excluded word:
+    "opioid -oxycodone" excludes oxycodone, not every opioid)."""
     words = vocabulary.words_of(text)
     out: list = []
     spans = vocabulary.drug_spans(words)
@@ -448,7 +450,7 @@ def _vocabulary_alternatives(text: str, highlight: list[str]) -> list:
             out.append(Term("concepts", vocabulary.concept_token(concept), boost=CONCEPT_BOOST))
         for generic in generics:
             highlight.extend(vocabulary.names_of_generic(generic))
-        for concept in sorted(vocabulary.drug_concepts(words) - named):
+        for concept in sorted(vocabulary.drug_concepts(words) - named) if related else ():
             if concept in vocabulary.DRUG_CLASSES:  # the named drug's classes: related
                 out.append(Term("concepts", vocabulary.concept_token(concept),
                                 boost=RELATED_CONCEPT_BOOST))

@@ -8,12 +8,14 @@ from __future__ import annotations
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_safe
 
-from search.searching import FACETS, run_search, similar_to_item
+from search.searching import FACETS, run_search, similar_to_item, similar_to_text
 from search.serializers import letter_as_json, letter_queryset
 from search.web.forms import SearchForm
 from search.web.hit_formats import hit_as_json
+from search.web.views import PRECEDENT_TEXT_MAX
 
 SIMILAR_LIMIT = 10
+PRECEDENTS_LIMIT = 20
 
 
 def breakdown_as_json(breakdown) -> dict:
@@ -69,5 +71,32 @@ def similar(request: HttpRequest, public_id: str, ordinal: int) -> JsonResponse:
             "notice": result.notice,
             "results": [hit_as_json(hit) for hit in result.hits],
             "breakdown": breakdown_as_json(result.breakdown),
+        }
+    )
+
+
+@require_safe
+def precedents(request: HttpRequest) -> JsonResponse:
+    """The precedent finder as JSON: `text` (a pasted request or denial), optionally within one
+    `category` or `specialty`. Results are shaped like /api/search's, with the outcome breakdown
+    of the closest precedents and the guideline sections they cite."""
+    text = request.GET.get("text", "")[:PRECEDENT_TEXT_MAX]
+    category = request.GET.get("category", "").strip()[:200] or None
+    specialty = request.GET.get("specialty", "").strip()[:200] or None
+    result = similar_to_text(text, category=category, specialty=specialty, limit=PRECEDENTS_LIMIT)
+    return JsonResponse(
+        {
+            "text": text,
+            "category": category,
+            "specialty": specialty,
+            "total": len(result.hits),
+            "notice": result.notice,
+            "terms": result.terms,
+            "results": [hit_as_json(hit) for hit in result.hits],
+            "breakdown": breakdown_as_json(result.breakdown),
+            "cited_sections": [
+                {"section": label, "overturned": overturned, "upheld": upheld}
+                for label, overturned, upheld in result.sections
+            ],
         }
     )

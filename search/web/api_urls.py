@@ -6,6 +6,7 @@ from search.web import api
 
 urlpatterns = [
     path("api/search", api.search, name="api-search"),
+    path("api/precedents", api.precedents, name="api-precedents"),
     path("api/letters/<str:public_id>", api.letter, name="api-letter"),
     path(
         "api/letters/<str:public_id>/items/<int:ordinal>/similar",

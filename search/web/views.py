@@ -461,6 +461,10 @@ def search_context(search_request: SearchRequest, result: SearchResult) -> dict:
         **pagination(search_request, result),
         "hits": result.hits,
         "notices": result.notices,
+        # A pasted text: the finder takes the same text on a page of its own.
+        "finder_querystring": (
+            urlencode({"text": search_request.q[:PRECEDENT_TEXT_MAX]}) if result.pasted else ""
+        ),
         "breakdown": outcome_bar(result.breakdown),
         "facet_groups": [g for g in groups if not g.more],
         "more_facet_groups": [g for g in groups if g.more],

@@ -20,7 +20,6 @@ CROSS_CHECKED = (
     "common-pain",
     "common-two",
     "or",
-    "not",
     "prefix-epidur",
     "field-request",
     "facet-source",
@@ -77,6 +76,9 @@ def test_ours_and_fts5_find_the_same_items(bench_results):
     fts5 = results["search"]["fts5"]["per_query"]
     for name in CROSS_CHECKED:
         assert ours[name]["total"] == fts5[name]["total"], name
+    # "opioid -oxycodone": ours also leaves out the items whose request names oxycodone under
+    # another name (Percocet, OxyContin: the drug vocabulary), which FTS5's words cannot know.
+    assert ours["not"]["total"] <= fts5["not"]["total"]
     assert ours["broad-all"]["total"] == results["corpus"]["items"]
     assert ours["case-number"]["total"] >= 1
     # Facet counts too: every value ours lists (it shows the top values of each facet) has the

@@ -401,3 +401,13 @@ def test_key_terms_query_counts_request_only_terms_in_the_request_alone():
     q = key_terms_query(["knee", "pain"], request_only=frozenset({"pain"}))
     fields = sorted((t.fieldname, t.text) for t in q.subqueries)
     assert fields == [("request", "knee"), ("request", "pain"), ("text", "knee")]
+
+
+def test_a_drug_word_reaches_its_other_names_and_its_class_but_an_excluded_one_does_not():
+    parsed = parse_user_query("norco")
+    assert ("concepts", "hydrocodone") in terms_of(parsed.match_query)
+    assert ("concepts", "class:opioid") in terms_of(parsed.match_query)  # related, ranked lower
+    excluded = parse_user_query("opioid -oxycodone").match_query
+    assert isinstance(excluded, Q.AndNot)
+    assert ("concepts", "oxycodone") in terms_of(excluded.b)
+    assert ("concepts", "class:opioid") not in terms_of(excluded.b)

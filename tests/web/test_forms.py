@@ -40,13 +40,15 @@ def test_a_full_url_is_read_canonically():
     )
     assert request == SearchRequest(
         q="lumbar mri",
-        outcome=("overturned", "upheld"),
-        specialty=("Psychiatry",),
-        priority=("Expedited",),
-        case_outcome=("Partial Overturn",),
-        category=("Pharmaceuticals",),
-        days_to_decision=("8-14",),
-        year=("2017",),
+        selections={
+            "outcome": ("overturned", "upheld"),
+            "specialty": ("Psychiatry",),
+            "priority": ("Expedited",),
+            "case_outcome": ("Partial Overturn",),
+            "category": ("Pharmaceuticals",),
+            "days_to_decision": ("8-14",),
+            "year": ("2017",),
+        },
         decided_from=date(2017, 1, 31),
         decided_to=date(2017, 12, 31),
         sort="newest",
