@@ -7,6 +7,7 @@ import re
 import pytest
 
 from search.models import Determination, Letter
+from search.searching import SearchRequest, run_search
 from tests.search_support import search_total
 
 RESULT_KEYS = {
@@ -126,3 +127,37 @@ def test_hostile_parameters_never_500(client, corpus, query, searched_as):
 
 def test_post_is_not_allowed(client, corpus):
     assert client.post("/api/search").status_code == 405
+
+
+PASTED_DENIAL = (
+    "Utilization review: the request for physical therapy twice a week for 6 weeks for the "
+    "lumbar spine is non-certified. Per MTUS, 9 to 10 visits over 8 weeks are supported, and "
+    "the records do not document functional improvement from the prior sessions."
+)
+
+
+def test_precedents_json_is_the_finder_with_search_shaped_results(client, corpus):
+    response = client.get("/api/precedents", {"text": PASTED_DENIAL})
+    assert response.status_code == 200
+    data = response.json()
+    search_keys = set(client.get("/api/search", {"q": "therapy"}).json()["results"][0])
+    assert data["results"] and set(data["results"][0]) == search_keys
+    assert data["total"] == len(data["results"])
+    # The treatment is what ranks: the closest precedent is a therapy request.
+    assert re.search(r"therap|\bPT\b", data["results"][0]["request"], re.IGNORECASE)
+    assert not {"6", "10", "mtus", "request"} & set(data["terms"])
+    breakdown = data["breakdown"]
+    assert breakdown["upheld"] + breakdown["overturned"] >= len(data["results"])
+    for row in data["cited_sections"]:
+        assert set(row) == {"section", "overturned", "upheld"} and row["section"]
+
+
+def test_precedents_json_narrows_to_a_category_and_says_when_there_is_no_text(client, corpus):
+    category = client.get("/api/search").json()["facets"]["category"][0]["value"]
+    data = client.get("/api/precedents", {"text": PASTED_DENIAL, "category": category}).json()
+    in_category = run_search(SearchRequest(selections={"category": (category,)}), per_page=1000)
+    ids = {hit.item_id for hit in in_category.hits}
+    assert data["results"]
+    assert {f"{hit['letter_id']}#{hit['ordinal']}" for hit in data["results"]} <= ids
+    empty = client.get("/api/precedents", {"text": "  "}).json()
+    assert empty["results"] == [] and "Paste" in empty["notice"]
