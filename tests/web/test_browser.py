@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from search.models import Letter
-from tests.test_views import hostile_letter, load_sample_letters
+from tests.web.test_views import hostile_letter, load_sample_letters
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
