@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from benchmarks import corpus, latency, queries
-from benchmarks.stats import folder_size_mb, peak_rss_mb, summarize_ms, timed_ms
+from benchmarks.stats import folder_size_mb, peak_rss_mb, summarize_ms, timed_build, timed_ms
 
 # The haystack peer is built and searched in a process of its own (benchmarks/peers/
 # haystack_whoosh/), from the documents `peer_documents` writes: only FTS5 is built here.
@@ -119,16 +119,8 @@ def build_peer(engine: str, peers_folder: Path) -> dict:
         raise ValueError(f"{engine} is not built in this process")
     peers_folder.mkdir(parents=True, exist_ok=True)
     target = peers_folder / PEER_FILES[engine]
-    start = time.perf_counter()
-    count = fts5.build(target, iter_documents())
-    seconds = time.perf_counter() - start
-    return {
-        "items": count,
-        "seconds": seconds,
-        "items_per_second": count / seconds if seconds else 0.0,
-        "size_mb": folder_size_mb(target),
-        "peak_rss_mb": peak_rss_mb(),
-    }
+    built = timed_build(lambda: fts5.build(target, iter_documents()), target)
+    return {**built, "peak_rss_mb": peak_rss_mb()}
 
 
 def peer_documents(path: Path) -> dict:

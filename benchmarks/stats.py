@@ -66,3 +66,16 @@ def folder_size_mb(path: Path) -> float:
         return path.stat().st_size / 1_048_576
     total = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     return total / 1_048_576
+
+
+def timed_build(build: Callable[[], int], target: Path) -> dict:
+    """Run a peer's index build (returning how many items it indexed) and measure it."""
+    start = time.perf_counter()
+    count = build()
+    seconds = time.perf_counter() - start
+    return {
+        "items": count,
+        "seconds": seconds,
+        "items_per_second": count / seconds if seconds else 0.0,
+        "size_mb": folder_size_mb(target),
+    }

@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -23,7 +22,7 @@ from types import SimpleNamespace
 from benchmarks import latency
 from benchmarks.peers.haystack_whoosh import INDEX_ENV, SETTINGS_MODULE
 from benchmarks.queries import query_set_for_database
-from benchmarks.stats import folder_size_mb, peak_rss_mb
+from benchmarks.stats import peak_rss_mb, timed_build
 
 BATCH = 1000
 OUR_PACKAGE = "search"
@@ -69,15 +68,9 @@ def build(index: Path, documents: Path) -> dict:
     from benchmarks.peers.haystack_whoosh import engine
 
     shutil.rmtree(index, ignore_errors=True)
-    start = time.perf_counter()
-    count = engine.build(read_documents(documents), facets_of_documents(documents))
-    seconds = time.perf_counter() - start
-    return {
-        "items": count,
-        "seconds": seconds,
-        "items_per_second": count / seconds if seconds else 0.0,
-        "size_mb": folder_size_mb(index),
-    }
+    return timed_build(
+        lambda: engine.build(read_documents(documents), facets_of_documents(documents)), index
+    )
 
 
 def search(index: Path, database: Path, rounds: int) -> dict:
