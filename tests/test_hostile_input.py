@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.hostile import BAD_PARAMETERS, HOSTILE_QUERIES
-from search.engine.query import ABBREVIATIONS, MAX_TERMS, parse_user_query
+from search.engine.analysis import ABBREVIATIONS, MAX_TERMS
+from search.engine.query import parse_user_query
 from search.models import Determination
 from search.searching import run_search
 from search.web.forms import SearchForm

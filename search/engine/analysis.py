@@ -1,4 +1,6 @@
-"""Analysis for the query language: the backend's analyzer, and the abbreviation table.
+"""Analysis for the query language: the backend's analyzer, the abbreviation table, and what the
+parser (search.engine.query) and the compilation into nodes (search.engine.query_nodes) share:
+the default field, the limit on different terms, and the form of a case number.
 
 A backend hands its analyzer (the terms it indexes for a text) to `parse_user_query`; while a
 text is parsed it is CURRENT_ANALYZER, and every word, phrase and abbreviation is
@@ -52,6 +54,27 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
 }
 
 Analyzer = Callable[[str], Sequence[str]]
+
+# The field a word searches when the user names none.
+DEFAULT_FIELD = "text"
+# Different words, phrases and prefixes searched; a repeated one counts once.
+MAX_TERMS = 30
+
+# A digit may come right before: a pasted list whose line breaks a text box dropped reads
+# "CM16-0213037CM16-0213038". Dashes copied from PDFs may be en dashes.
+CASE_NUMBER = re.compile(
+    r"(?<![A-Za-z])(CM|SY)\s*[-\u2013]?\s*(\d{2})\s*[-\u2013]?\s*(\d{7})(?!\d)", re.I
+)
+
+
+def normalise_case_number(text: str) -> str | None:
+    """ "cm16 0213037" -> "CM16-0213037"; None when the text is not a case number."""
+    match = CASE_NUMBER.fullmatch(text.strip())
+    if not match:
+        return None
+    return f"{match.group(1).upper()}{match.group(2)}-{match.group(3)}"
+
+
 _PLAIN_TOKEN = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*")
 
 

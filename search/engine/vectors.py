@@ -21,6 +21,9 @@ against float32). `nearest()` scans every live row: a matrix-vector product, the
 the best `limit`; the filter is applied before the cut, so every result is allowed and the best
 allowed ones are returned. Past a few hundred thousand items an approximate index takes over (see
 docs/embedding.md).
+
+Three classes: VectorFiles (the files, the lock and the commits), MappedVectors (one committed
+state mapped for lookup and the flat scan) and VectorStore (the store, composing the two).
 """
 
 from __future__ import annotations
@@ -62,26 +65,19 @@ def quantise(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rows, scale
 
 
-class VectorStore:
-    """One generation's item vectors. Open with `VectorStore.create(...)` or `VectorStore(folder)`.
+class VectorFiles:
+    """The store's files in one folder: the commit record, the parts, and every change to them.
 
-    allowed, for `nearest`: None (every item), a set (or any iterable) of item ids, or a numpy
-    bool array indexed by item id (ids past its end are not allowed).
+    Each change runs under the folder's lock and ends with a new record (see the module's
+    docstring); readers see it when they next map the files (`map`).
     """
 
-    def __init__(self, folder: Path | str):
-        self.folder = Path(folder)
-        self._stamp: tuple[int, int] | None = None
-        self.refresh()
+    def __init__(self, folder: Path):
+        self.folder = folder
 
-    # ---- creating and reading
-
-    @classmethod
-    def create(
-        cls, folder: Path | str, *, dims: int, model: str, dtype: str = "int8"
-    ) -> VectorStore:
-        """An empty store in `folder`, or the one there when it has the same dims, dtype, model."""
-        folder = Path(folder)
+    @staticmethod
+    def create(folder: Path, *, dims: int, model: str, dtype: str) -> None:
+        """An empty store in `folder`, unless one with the same dims, dtype and model is there."""
         if dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {sorted(DTYPES)}, not {dtype!r}")
         folder.mkdir(parents=True, exist_ok=True)
@@ -99,93 +95,147 @@ class VectorStore:
                 for path in _part_paths(folder, 0, dtype).values():
                     path.touch()
                 _write_record(folder, record)
-        return cls(folder)
 
-    def refresh(self) -> bool:
-        """Re-read the record and re-map the files when a writer has committed; True if so."""
-        path = self.folder / RECORD
+    def stamp(self) -> tuple[int, int, int]:
+        """What changes whenever a writer commits: the record's mtime, size and inode."""
         try:
-            stat = path.stat()
+            stat = (self.folder / RECORD).stat()
         except FileNotFoundError:
             raise VectorStoreError(f"no vector store at {self.folder}") from None
-        stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
-        if stamp == self._stamp:
-            return False
+        return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+    def committed(self) -> dict:
+        """The commit record, checked for its format."""
+        path = self.folder / RECORD
         record = json.loads(path.read_text(encoding="utf-8"))
         if record.get("format") != FORMAT:
             raise VectorStoreError(f"{path}: format {record.get('format')}, not {FORMAT}")
-        self.record = record
-        self.dims = int(record["dims"])
-        self.dtype = record["dtype"]
-        self.model = record["model"]
-        rows = int(record["rows"])
-        paths = _part_paths(self.folder, int(record["part"]), self.dtype)
-        self._ids = _map(paths["ids"], np.int64, (rows,))
-        self._data = _map(paths["data"], DTYPES[self.dtype], (rows, self.dims))
-        self._scale = (
-            _map(paths["scale"], np.float32, (rows,)) if self.dtype == "int8" else None
-        )
-        self._index_rows()
-        self._stamp = stamp
-        return True
+        return record
 
-    def _index_rows(self) -> None:
+    def map(self, record: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(ids, data, scale or None) of the record's rows, memory-mapped read-only."""
+        rows, dims, dtype = int(record["rows"]), int(record["dims"]), record["dtype"]
+        paths = _part_paths(self.folder, int(record["part"]), dtype)
+        ids = _map(paths["ids"], np.int64, (rows,))
+        data = _map(paths["data"], DTYPES[dtype], (rows, dims))
+        scale = _map(paths["scale"], np.float32, (rows,)) if dtype == "int8" else None
+        return ids, data, scale
+
+    def append(
+        self, ids: np.ndarray, data: np.ndarray, scale: np.ndarray | None, mark_dead
+    ) -> tuple[int, int]:
+        """Append rows for `ids`, commit them, then mark the rows they replace dead (with
+        `mark_dead(ids_path, rows)`); (rows dead, rows in all) afterwards."""
+        with _locked(self.folder):
+            record = self.committed()
+            paths = _part_paths(self.folder, record["part"], record["dtype"])
+            rows = record["rows"]
+            _truncate(paths, rows, record)
+            if scale is not None:
+                _append(paths["scale"], scale)
+            _append(paths["data"], data)
+            _append(paths["ids"], ids)
+            record = dict(record, rows=rows + len(ids))
+            _write_record(self.folder, record)
+            # Then mark the replaced rows dead (a crash before this is read right: last row wins).
+            old = np.asarray(_map(paths["ids"], np.int64, (rows,)))
+            mark_dead(paths["ids"], np.flatnonzero(np.isin(old, ids)))
+            total = rows + len(ids)
+            return total - _live_count(paths["ids"], total), total
+
+    def remove(self, ids: np.ndarray, mark_dead) -> int:
+        """Mark the rows of `ids` dead and commit; the count of items that had a row."""
+        with _locked(self.folder):
+            record = self.committed()
+            paths = _part_paths(self.folder, record["part"], record["dtype"])
+            current = np.asarray(_map(paths["ids"], np.int64, (record["rows"],)))
+            rows = np.flatnonzero(np.isin(current, ids))
+            removed = len(np.unique(current[rows]))
+            mark_dead(paths["ids"], rows)
+            # A new record (same content) tells readers to refresh.
+            _write_record(self.folder, dict(record, removed=record.get("removed", 0) + removed))
+        return removed
+
+    def compact(self) -> None:
+        """Rewrite the live rows into a new part, switch the record to it, drop the old one."""
+        with _locked(self.folder):
+            record = self.committed()
+            old = _part_paths(self.folder, record["part"], record["dtype"])
+            ids = np.asarray(_map(old["ids"], np.int64, (record["rows"],)))
+            reversed_ids = ids[::-1]
+            unique, first = np.unique(reversed_ids, return_index=True)
+            keep = np.sort((len(ids) - 1 - first)[unique != DEAD])
+            part = record["part"] + 1
+            new = _part_paths(self.folder, part, record["dtype"])
+            width = (record["dims"],)
+            data = _map(old["data"], DTYPES[record["dtype"]], (record["rows"], *width))
+            for path in new.values():
+                path.unlink(missing_ok=True)
+                path.touch()
+            _append(new["ids"], ids[keep])
+            _append(new["data"], np.asarray(data[keep]))
+            if record["dtype"] == "int8":
+                scale = _map(old["scale"], np.float32, (record["rows"],))
+                _append(new["scale"], np.asarray(scale[keep]))
+            _write_record(self.folder, dict(record, rows=len(keep), part=part))
+            for path in old.values():
+                path.unlink(missing_ok=True)
+
+
+class MappedVectors:
+    """One committed state of the store, memory-mapped: which rows are live, lookup by item id,
+    and the exact flat scan (`nearest`). Read-only; a store maps a new one when a writer has
+    committed."""
+
+    def __init__(
+        self, dims: int, ids: np.ndarray, data: np.ndarray, scale: np.ndarray | None
+    ):
+        self.dims = dims
+        self.data = data
+        self.scale = scale
+        self._index_rows(ids)
+
+    def _index_rows(self, mapped_ids: np.ndarray) -> None:
         """Which rows are live (the last row of each id that is not dead), and a sorted lookup."""
-        ids = np.array(self._ids)  # a copy: in-place marks by a writer must not move under us
+        ids = np.array(mapped_ids)  # a copy: in-place marks by a writer must not move under us
         rows = len(ids)
         # The last occurrence of each id: unique over the reversed array.
         reversed_ids = ids[::-1]
         unique, first_in_reversed = np.unique(reversed_ids, return_index=True)
         last_rows = rows - 1 - first_in_reversed
         keep = unique != DEAD
-        self._sorted_ids = unique[keep]
-        self._sorted_rows = last_rows[keep]
+        self.sorted_ids = unique[keep]
+        self.sorted_rows = last_rows[keep]
         live = np.zeros(rows, dtype=bool)
-        live[self._sorted_rows] = True
+        live[self.sorted_rows] = True
         self._live = live
         self._row_ids = ids
 
     def __len__(self) -> int:
-        return len(self._sorted_ids)
+        return len(self.sorted_ids)
 
-    def __contains__(self, item_id: int) -> bool:
-        return self._row_of(item_id) is not None
-
-    def ids(self) -> np.ndarray:
-        """Every item id with a vector, ascending."""
-        return self._sorted_ids.copy()
-
-    def missing(self, item_ids: Iterable[int]) -> list[int]:
-        """The ids among `item_ids` that have no vector yet (what a catch-up job should embed)."""
-        wanted = np.fromiter(item_ids, dtype=np.int64)
-        return [int(i) for i in wanted[~np.isin(wanted, self._sorted_ids)]]
-
-    def _row_of(self, item_id: int) -> int | None:
-        at = int(np.searchsorted(self._sorted_ids, item_id))
-        if at < len(self._sorted_ids) and self._sorted_ids[at] == item_id:
-            return int(self._sorted_rows[at])
+    def row_of(self, item_id: int) -> int | None:
+        at = int(np.searchsorted(self.sorted_ids, item_id))
+        if at < len(self.sorted_ids) and self.sorted_ids[at] == item_id:
+            return int(self.sorted_rows[at])
         return None
 
-    def _rows_vectors(self, rows: np.ndarray) -> np.ndarray:
-        data = np.asarray(self._data[rows], dtype=np.float32)
-        if self._scale is not None:
-            data *= self._scale[rows][:, None]
+    def found(self, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the ids among sorted, unique `wanted` that have a vector, their rows)."""
+        at = np.searchsorted(self.sorted_ids, wanted)
+        found = at < len(self.sorted_ids)
+        found[found] = self.sorted_ids[at[found]] == wanted[found]
+        return wanted[found], self.sorted_rows[at[found]]
+
+    def rows_vectors(self, rows: np.ndarray) -> np.ndarray:
+        """The rows' vectors as float32 (int8 rows dequantised)."""
+        data = np.asarray(self.data[rows], dtype=np.float32)
+        if self.scale is not None:
+            data *= self.scale[rows][:, None]
         return data
 
-    def get(self, item_id: int) -> np.ndarray | None:
-        """The stored vector of `item_id` (float32; int8 stores give it back dequantised)."""
-        row = self._row_of(item_id)
-        return None if row is None else self._rows_vectors(np.array([row]))[0]
-
-    # ---- searching
-
-    def nearest(
-        self, query: np.ndarray, allowed=None, limit: int = 20
-    ) -> list[tuple[int, float]]:
-        """The `limit` allowed items closest to `query`: [(item id, cosine)], best first.
-
-        Ties are broken by item id, so the answer is the same on every call.
-        """
+    def nearest(self, query: np.ndarray, allowed, limit: int) -> list[tuple[int, float]]:
+        """See VectorStore.nearest."""
         if limit <= 0 or not len(self):
             return []
         query = np.asarray(query, dtype=np.float32).reshape(-1)
@@ -214,26 +264,26 @@ class VectorStore:
         if allowed is None:
             return None
         if isinstance(allowed, np.ndarray) and allowed.dtype == bool:
-            ids = self._sorted_ids
+            ids = self.sorted_ids
             inside = ids < len(allowed)
             keep = np.zeros(len(ids), dtype=bool)
             keep[inside] = allowed[ids[inside]]
-            return np.sort(self._sorted_rows[keep])
+            return np.sort(self.sorted_rows[keep])
         wanted = np.fromiter(allowed, dtype=np.int64)
-        keep = np.isin(self._sorted_ids, wanted)
-        return np.sort(self._sorted_rows[keep])
+        keep = np.isin(self.sorted_ids, wanted)
+        return np.sort(self.sorted_rows[keep])
 
     def _scores_all(self, query: np.ndarray) -> np.ndarray:
-        if self._scale is None:
-            return np.asarray(self._data @ query, dtype=np.float32)
-        scores = np.einsum("ij,j->i", self._data, query)
-        scores *= self._scale
+        if self.scale is None:
+            return np.asarray(self.data @ query, dtype=np.float32)
+        scores = np.einsum("ij,j->i", self.data, query)
+        scores *= self.scale
         return scores.astype(np.float32, copy=False)
 
     def _scores_rows(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
         if len(rows) > len(self._row_ids) // 4:  # a wide filter: scanning all costs less
             return self._scores_all(query)[rows]
-        return self._rows_vectors(rows) @ query
+        return self.rows_vectors(rows) @ query
 
     def _best(self, scores: np.ndarray, candidates, limit: int) -> list[tuple[int, float]]:
         pool = scores if candidates is None else scores[candidates]
@@ -252,6 +302,84 @@ class VectorStore:
         ids = self._row_ids[rows]
         order = np.lexsort((ids, -scores[rows]))[:take]
         return [(int(ids[i]), float(scores[rows[i]])) for i in order]
+
+
+class VectorStore:
+    """One generation's item vectors. Open with `VectorStore.create(...)` or `VectorStore(folder)`.
+
+    The files and their commits are a VectorFiles; what was last committed, mapped and indexed
+    for reading and scanning, is a MappedVectors, replaced when `refresh()` finds a new commit.
+
+    allowed, for `nearest`: None (every item), a set (or any iterable) of item ids, or a numpy
+    bool array indexed by item id (ids past its end are not allowed).
+    """
+
+    def __init__(self, folder: Path | str):
+        self.folder = Path(folder)
+        self._files = VectorFiles(self.folder)
+        self._stamp: tuple[int, int, int] | None = None
+        self.refresh()
+
+    # ---- creating and reading
+
+    @classmethod
+    def create(
+        cls, folder: Path | str, *, dims: int, model: str, dtype: str = "int8"
+    ) -> VectorStore:
+        """An empty store in `folder`, or the one there when it has the same dims, dtype, model."""
+        folder = Path(folder)
+        VectorFiles.create(folder, dims=dims, model=model, dtype=dtype)
+        return cls(folder)
+
+    def refresh(self) -> bool:
+        """Re-read the record and re-map the files when a writer has committed; True if so."""
+        stamp = self._files.stamp()
+        if stamp == self._stamp:
+            return False
+        record = self._files.committed()
+        self.record = record
+        self.dims = int(record["dims"])
+        self.dtype = record["dtype"]
+        self.model = record["model"]
+        self._mapped = MappedVectors(self.dims, *self._files.map(record))
+        self._stamp = stamp
+        return True
+
+    @property
+    def _data(self) -> np.ndarray:
+        """The mapped rows (rows x dims)."""
+        return self._mapped.data
+
+    def __len__(self) -> int:
+        return len(self._mapped)
+
+    def __contains__(self, item_id: int) -> bool:
+        return self._mapped.row_of(item_id) is not None
+
+    def ids(self) -> np.ndarray:
+        """Every item id with a vector, ascending."""
+        return self._mapped.sorted_ids.copy()
+
+    def missing(self, item_ids: Iterable[int]) -> list[int]:
+        """The ids among `item_ids` that have no vector yet (what a catch-up job should embed)."""
+        wanted = np.fromiter(item_ids, dtype=np.int64)
+        return [int(i) for i in wanted[~np.isin(wanted, self._mapped.sorted_ids)]]
+
+    def get(self, item_id: int) -> np.ndarray | None:
+        """The stored vector of `item_id` (float32; int8 stores give it back dequantised)."""
+        row = self._mapped.row_of(item_id)
+        return None if row is None else self._mapped.rows_vectors(np.array([row]))[0]
+
+    # ---- searching
+
+    def nearest(
+        self, query: np.ndarray, allowed=None, limit: int = 20
+    ) -> list[tuple[int, float]]:
+        """The `limit` allowed items closest to `query`: [(item id, cosine)], best first.
+
+        Ties are broken by item id, so the answer is the same on every call.
+        """
+        return self._mapped.nearest(query, allowed, limit)
 
     # ---- writing
 
@@ -279,90 +407,36 @@ class VectorStore:
             raise VectorStoreError(
                 f"vectors of {other.model} ({other.dims}) are not {self.model} ({self.dims})"
             )
-        wanted = np.unique(np.fromiter(item_ids, dtype=np.int64))
-        at = np.searchsorted(other._sorted_ids, wanted)
-        found = at < len(other._sorted_ids)
-        found[found] = other._sorted_ids[at[found]] == wanted[found]
-        ids = wanted[found]
-        rows = other._sorted_rows[at[found]]
+        source = other._mapped
+        ids, rows = source.found(np.unique(np.fromiter(item_ids, dtype=np.int64)))
         if other.dtype == self.dtype:
-            data = np.asarray(other._data[rows])
-            scale = None if other._scale is None else np.asarray(other._scale[rows])
+            data = np.asarray(source.data[rows])
+            scale = None if source.scale is None else np.asarray(source.scale[rows])
         elif self.dtype == "int8":
-            data, scale = quantise(other._rows_vectors(rows))
+            data, scale = quantise(source.rows_vectors(rows))
         else:
-            data, scale = other._rows_vectors(rows), None
+            data, scale = source.rows_vectors(rows), None
         self._append_rows(ids, data, scale)
         return [int(i) for i in ids]
 
     def _append_rows(self, ids: np.ndarray, data: np.ndarray, scale: np.ndarray | None) -> None:
         if not len(ids):
             return
-        with _locked(self.folder):
-            record = self._committed()
-            paths = _part_paths(self.folder, record["part"], record["dtype"])
-            rows = record["rows"]
-            _truncate(paths, rows, record)
-            if scale is not None:
-                _append(paths["scale"], scale)
-            _append(paths["data"], data)
-            _append(paths["ids"], ids)
-            record = dict(record, rows=rows + len(ids))
-            _write_record(self.folder, record)
-            # Then mark the replaced rows dead (a crash before this is read right: last row wins).
-            old = np.asarray(_map(paths["ids"], np.int64, (rows,)))
-            self._mark_dead(paths["ids"], np.flatnonzero(np.isin(old, ids)))
-            dead = rows + len(ids) - self._live_count(paths["ids"], rows + len(ids))
+        dead, total = self._files.append(ids, data, scale, self._mark_dead)
         self.refresh()
-        if dead > max(1000, (rows + len(ids)) // 4):
+        if dead > max(1000, total // 4):
             self.compact()
 
     def remove(self, item_ids: Iterable[int]) -> int:
         """Forget the vectors of `item_ids`; the count of items that had one."""
-        ids = np.fromiter(item_ids, dtype=np.int64)
-        with _locked(self.folder):
-            record = self._committed()
-            paths = _part_paths(self.folder, record["part"], record["dtype"])
-            current = np.asarray(_map(paths["ids"], np.int64, (record["rows"],)))
-            rows = np.flatnonzero(np.isin(current, ids))
-            removed = len(np.unique(current[rows]))
-            self._mark_dead(paths["ids"], rows)
-            # A new record (same content) tells readers to refresh.
-            _write_record(self.folder, dict(record, removed=record.get("removed", 0) + removed))
+        removed = self._files.remove(np.fromiter(item_ids, dtype=np.int64), self._mark_dead)
         self.refresh()
         return removed
 
     def compact(self) -> None:
         """Rewrite the live rows into a new part and drop the old one."""
-        with _locked(self.folder):
-            record = self._committed()
-            old = _part_paths(self.folder, record["part"], record["dtype"])
-            ids = np.asarray(_map(old["ids"], np.int64, (record["rows"],)))
-            reversed_ids = ids[::-1]
-            unique, first = np.unique(reversed_ids, return_index=True)
-            keep = np.sort((len(ids) - 1 - first)[unique != DEAD])
-            part = record["part"] + 1
-            new = _part_paths(self.folder, part, record["dtype"])
-            width = (record["dims"],)
-            data = _map(old["data"], DTYPES[record["dtype"]], (record["rows"], *width))
-            for path in new.values():
-                path.unlink(missing_ok=True)
-                path.touch()
-            _append(new["ids"], ids[keep])
-            _append(new["data"], np.asarray(data[keep]))
-            if record["dtype"] == "int8":
-                scale = _map(old["scale"], np.float32, (record["rows"],))
-                _append(new["scale"], np.asarray(scale[keep]))
-            _write_record(self.folder, dict(record, rows=len(keep), part=part))
-            for path in old.values():
-                path.unlink(missing_ok=True)
+        self._files.compact()
         self.refresh()
-
-    def _committed(self) -> dict:
-        record = json.loads((self.folder / RECORD).read_text(encoding="utf-8"))
-        if record.get("format") != FORMAT:
-            raise VectorStoreError(f"{self.folder / RECORD}: format {record.get('format')}")
-        return record
 
     @staticmethod
     def _mark_dead(ids_path: Path, rows: np.ndarray) -> None:
@@ -375,11 +449,11 @@ class VectorStore:
             handle.flush()
             os.fsync(handle.fileno())
 
-    @staticmethod
-    def _live_count(ids_path: Path, rows: int) -> int:
-        ids = np.asarray(_map(ids_path, np.int64, (rows,)))
-        unique = np.unique(ids)
-        return int((unique != DEAD).sum())
+
+def _live_count(ids_path: Path, rows: int) -> int:
+    ids = np.asarray(_map(ids_path, np.int64, (rows,)))
+    unique = np.unique(ids)
+    return int((unique != DEAD).sum())
 
 
 def _part_paths(folder: Path, part: int, dtype: str) -> dict[str, Path]:

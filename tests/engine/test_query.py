@@ -7,15 +7,11 @@ import re
 import pytest
 
 from search.engine import nodes as Q
+from search.engine.analysis import MAX_TERMS, normalise_case_number
 from search.engine.nodes import iter_terms
-from search.engine.query import (
-    MAX_CLAUSES,
-    MAX_QUERY_CHARS,
-    MAX_TERMS,
-    key_terms_query,
-    normalise_case_number,
-)
+from search.engine.query import MAX_CLAUSES, MAX_QUERY_CHARS
 from search.engine.query import parse_user_query as parse_with
+from search.engine.query_nodes import key_terms_query
 from search.engine.whoosh.compiler import to_whoosh
 from search.engine.whoosh.schema import analyze
 from search.searching import run_search

@@ -3,7 +3,7 @@
 One way: a query for the lay term also searches the letters' words (a query for "cervical"
 does not widen to "neck", which letters use for the complaint as often as for the request).
 Each entry is reviewed against how the posted letters name the treatment; the abbreviation
-table in search/engine/query.py (CBT, ESI, MRI ...) works both ways beside it.
+table in search/engine/analysis.py (CBT, ESI, MRI ...) works both ways beside it.
 """
 
 LAY_TERMS: dict[str, tuple[str, ...]] = {

@@ -23,7 +23,7 @@ from search.engine.contract import (
     SimilarItems,
     SimilarSpec,
 )
-from search.engine.query import key_terms_query, ranked_by_item_text
+from search.engine.query_nodes import key_terms_query, ranked_by_item_text
 from search.engine.whoosh import execution, finder, patches, schema, storage, writing
 from search.engine.whoosh.compiler import term, to_whoosh
 from search.engine.whoosh.documents import prepared, stored_item

@@ -16,7 +16,8 @@ from functools import reduce
 from search.engine.contract import SOFT_MATCH_BELOW, EngineResult, ScoredItem, SearchSpec
 from search.engine.facets import FACETS_BY_NAME
 from search.engine.nodes import Or
-from search.engine.query import ParsedQuery, ranked_by_item_text, with_request_boost
+from search.engine.query import ParsedQuery
+from search.engine.query_nodes import ranked_by_item_text, with_request_boost
 from search.engine.whoosh import finder
 from search.engine.whoosh.bits import BitsView, docnums_from_bits
 from search.engine.whoosh.compiler import day_range, to_whoosh

@@ -13,7 +13,7 @@ from __future__ import annotations
 from search.engine import vocabulary
 from search.engine.nodes import Or, Term
 from search.engine.pasted import headline, treatment_text
-from search.engine.query import any_words_query, key_terms_query
+from search.engine.query_nodes import any_words_query, key_terms_query
 from search.engine.whoosh.schema import analyze
 
 KEY_TERMS = 15  # key terms of the text searched for

@@ -8,7 +8,8 @@ from django.test import override_settings
 from whoosh import query as Q
 
 from search import indexing
-from search.engine.query import key_terms_query, parse_user_query
+from search.engine.query import parse_user_query
+from search.engine.query_nodes import key_terms_query
 from search.engine.whoosh import schema
 from search.engine.whoosh.bits import docnums_from_bits
 from search.engine.whoosh.compiler import to_whoosh
