@@ -7,7 +7,6 @@ gives, and the index matches the database.
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from tests.manage_process import (
     run_manage,
     synthetic_folder,
 )
+from tests.small_disk import mounted_tmpfs
 
 LETTERS = 150  # about 2.3 MB of database and 3 MB of index
 pytestmark = pytest.mark.slow  # about a minute: five ingests of 150 letters
@@ -36,17 +36,8 @@ def clean_export(corpus, tmp_path_factory) -> str:
 @pytest.fixture
 def small_disk(tmp_path):
     """A 16 MB tmpfs, unmounted after the test."""
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
-    yield mount_point
-    subprocess.run(["umount", "-l", str(mount_point)], check=True)
+    with mounted_tmpfs(tmp_path, 16) as disk:
+        yield disk
 
 
 def fill(disk: Path, leave_kb: int) -> Path:

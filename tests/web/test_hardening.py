@@ -9,7 +9,6 @@ import json
 import logging
 import shutil
 import socket
-import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +17,7 @@ from urllib.parse import urlencode
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.small_disk import mounted_tmpfs
 from tests.web.gunicorn_site import STAFF_PASSWORD, STAFF_USER, copy_data, gunicorn, prepare_data
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -76,21 +76,10 @@ def test_hundreds_of_facet_values_give_a_page_that_grows_with_the_url_not_its_sq
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 64 MB tmpfs, to be filled: a really full disk, where the machine lets us mount one."""
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()}); see the fault test")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], capture_output=True, timeout=30)
+    """A 64 MB tmpfs, to be filled: a really full disk (see the fault test where none can be
+    mounted)."""
+    with mounted_tmpfs(tmp_path, 64) as disk:
+        yield disk
 
 
 def fill(folder: Path) -> None:
