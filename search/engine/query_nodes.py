@@ -233,20 +233,15 @@ def with_request_boost(q):
     return AndMaybe(ranked, Or(tuple(boosts)))
 
 
-# What a word found only in the letter's case summary counts, beside one in the item's own text.
-SUMMARY_RANK_WEIGHT = 0.02
-
-
 def ranked_by_item_text(q):
     """q with every search of all the text (`text`) ranked by the item's own words instead
-    (`item_text`: the request, rationale and guidelines), and by the case summary at a small
-    weight: an item whose own words hold the query's words ranks above every item whose letter
-    only mentions them in its summary. Only ranking changes; the match set is q's."""
+    (`item_text`: the request, rationale and guidelines): an item whose own words hold the
+    query's words ranks above every item whose letter only mentions them in its case summary
+    (those score nothing and follow). Only ranking changes; the match set is q's. Scoring the
+    summary too, at 2%, ranked the judged set no better (nDCG@10 0.868 against 0.867) and
+    doubled the posting lists a common word's score reads."""
     if isinstance(q, Term | Phrase | Prefix) and q.fieldname == DEFAULT_FIELD:
-        return Or((
-            replace(q, fieldname=ITEM_TEXT_FIELD),
-            replace(q, fieldname="summary", boost=q.boost * SUMMARY_RANK_WEIGHT),
-        ))
+        return replace(q, fieldname=ITEM_TEXT_FIELD)
     if isinstance(q, And | Or):
         return replace(q, subqueries=tuple(ranked_by_item_text(c) for c in q.subqueries))
     if isinstance(q, AndNot):
