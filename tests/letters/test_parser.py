@@ -748,4 +748,5 @@ def test_hostile_sizes_stay_fast():
             parse_letter(text)
         except NotALetter:
             pass
-        assert time.perf_counter() - started < 2
+        # A guard against backtracking that grows with the input (minutes), not a speed goal.
+        assert time.perf_counter() - started < 10
