@@ -380,12 +380,13 @@ def _parse(text: str) -> ParsedQuery:
         )
     text = _clean(text, notices)
     if len(text) > MAX_QUERY_CHARS:
-        notices.append(
-            f"The search was longer than {MAX_QUERY_CHARS} characters, so it was run as plain "
-            f"words: at most its first {MAX_TERMS} different words, within its first "
-            f"{MAX_QUERY_CHARS * 4:,} characters, were searched. To find precedents for a long "
-            "text, use the precedent finder."
-        )
+        if not parsed.pasted:  # a pasted text is ranked as the finder ranks it: said above
+            notices.append(
+                f"The search was longer than {MAX_QUERY_CHARS} characters, so it was run as "
+                f"plain words: at most its first {MAX_TERMS} different words, within its first "
+                f"{MAX_QUERY_CHARS * 4:,} characters, were searched. To find precedents for a "
+                "long text, use the precedent finder."
+            )
         parsed.fallback = True
         parsed.match_query = plain_query(text[: MAX_QUERY_CHARS * 4], parsed.highlight)
         parsed.query = parsed.match_query
