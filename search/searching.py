@@ -53,6 +53,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils.http import RFC3986_SUBDELIMS
 
 from search.backends import get_backend
+from search.engine import contract
 from search.engine import facets as facet_registry
 from search.engine.contract import SearchSpec, SimilarSpec, StoredItem
 from search.engine.errors import IndexUnavailable
@@ -61,7 +62,7 @@ from search.highlighting import make_snippet
 from search.letters import domain
 
 PER_PAGE = 20
-SORTS = ("relevance", "newest", "oldest")
+SORTS = contract.SORTS  # the sorts a backend knows
 DEFAULT_SORT = "relevance"
 # The facet registry: each facet is declared once, in search.engine.facets.
 FACETS = facet_registry.FACETS
