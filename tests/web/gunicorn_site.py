@@ -9,6 +9,7 @@ import http.client
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -166,6 +167,8 @@ def gunicorn(
             env=server_env(data_dir, **extra_env),
             stdout=log,
             stderr=subprocess.STDOUT,
+            # Its own process group, so a worker stuck in a test's fault is stopped with it.
+            start_new_session=True,
         )
     site = Site(port=port, log_path=log_path, process=process)
     try:
@@ -182,9 +185,11 @@ def gunicorn(
             time.sleep(0.2)
         yield site
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+            pass
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
