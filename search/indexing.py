@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from search.backends import get_backend
-from search.engine.contract import ItemDocument, StoredItem
+from search.engine.contract import EmbeddingReport, ItemDocument, StoredItem
 from search.engine.errors import IndexUnavailable
 from search.engine.facets import FACET_NAMES
 from search.engine.vocabulary import concept_tokens, disambiguate
@@ -340,6 +340,35 @@ def rebuild_index(progress=None) -> int:
     Letter.objects.filter(updated_at__gte=started).update(index_pending=True)
     sync_pending()
     return counted
+
+
+def embed_pending(*, limit: int | None = None, progress=None) -> EmbeddingReport:
+    """Embed the indexed items that have no vector yet (the step after writing by which an item
+    becomes findable by meaning); an unavailable index or model is reported, not raised."""
+    try:
+        return get_backend().embed_missing(limit=limit, progress=progress)
+    except IndexUnavailable as exc:
+        return EmbeddingReport(unavailable=f"the search index is unavailable: {exc}")
+
+
+def embedding_json(report: EmbeddingReport) -> dict:
+    return {
+        "embedded": report.embedded,
+        "seconds": round(report.seconds, 3),
+        "items_per_second": round(report.rate, 2),
+        "remaining": report.remaining,
+        "unavailable": report.unavailable,
+    }
+
+
+def embedding_line(report: EmbeddingReport) -> str:
+    if report.unavailable:
+        return f"Ranking by meaning unavailable: {report.unavailable}"
+    line = (f"{report.embedded} items embedded for ranking by meaning in {report.seconds:.1f} s "
+            f"({report.rate:.1f} items/s)")
+    if report.remaining:
+        line += f"; {report.remaining} still to embed (python manage.py embed_items)"
+    return line
 
 
 @dataclass

@@ -293,7 +293,9 @@ def _letter_url_around(script_prefix: str) -> tuple[str, str]:
 # Running a search: SearchRequest -> SearchSpec -> the backend -> Hits
 
 
-def search_spec(search: SearchRequest, parsed: ParsedQuery, per_page: int) -> SearchSpec:
+def search_spec(
+    search: SearchRequest, parsed: ParsedQuery, per_page: int, ranking: str = "hybrid"
+) -> SearchSpec:
     return SearchSpec(
         query=parsed,
         filters=search.filters,
@@ -304,14 +306,17 @@ def search_spec(search: SearchRequest, parsed: ParsedQuery, per_page: int) -> Se
         sort=search.sort,
         offset=(search.page - 1) * per_page,
         limit=per_page,
+        ranking=ranking,
     )
 
 
 def run_search(
-    search: SearchRequest, *, per_page: int = PER_PAGE, passages: bool = True
+    search: SearchRequest, *, per_page: int = PER_PAGE, passages: bool = True,
+    ranking: str = "hybrid",
 ) -> SearchResult:
     """One page of `per_page` hits (the CSV export asks for all its rows as one page), with
-    passages unless `passages` is False (hits then have an empty snippet_html)."""
+    passages unless `passages` is False (hits then have an empty snippet_html); `ranking`
+    "words" leaves ranking by meaning out (SearchSpec.ranking)."""
     per_page = max(1, per_page)
     result = SearchResult(
         request=search, page=search.page, per_page=per_page, notices=list(search.notices)
@@ -320,7 +325,7 @@ def run_search(
     parsed = parse_user_query(search.q, backend.analyze)
     result.parsed = parsed
     try:
-        answer = backend.search(search_spec(search, parsed, per_page))
+        answer = backend.search(search_spec(search, parsed, per_page, ranking))
     except IndexUnavailable as exc:
         result.notices.append(f"Search is unavailable: {exc}")
         return result
@@ -440,7 +445,8 @@ def similar_to_item(public_id: str, ordinal: int, limit: int = 10) -> SimilarRes
 
 
 def similar_to_text(
-    text: str, category: str | None = None, specialty: str | None = None, limit: int = 20
+    text: str, category: str | None = None, specialty: str | None = None, limit: int = 20,
+    ranking: str = "hybrid",
 ) -> SimilarResult:
     """Precedents for pasted text (say a utilization review denial), ranked by its treatment
     words (the backend's precedent finder); optionally within one category or specialty."""
@@ -451,7 +457,9 @@ def similar_to_text(
         )
     chosen = (("category", category), ("specialty", specialty))
     filters = {name: (value,) for name, value in chosen if value}
-    spec = SimilarSpec(text=text, filters=filters, limit=max(SIMILAR_POOL, limit))
+    spec = SimilarSpec(
+        text=text, filters=filters, limit=max(SIMILAR_POOL, limit), ranking=ranking
+    )
     return _similar(spec, limit)
 
 

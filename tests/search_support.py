@@ -1,14 +1,14 @@
 """Fixtures and helpers shared by the search tests (a pytest plugin: tests/conftest.py loads it).
 
-The sample letters are stored through the real ingest path and indexed once per session
-(`sample_snapshot`); their rows are then kept in memory and their index folder on disk. A test
-module that searches them (`corpus`) gets the rows back with one bulk insert, committed outside
-the per-test transactions, and a copy of the index folder of its own: the index is derived data,
-so copying it is the same as building it again, only faster. A test served by a live server
-(`live_corpus`) has its database flushed after it, so it gets the rows and a copy per test;
-`isolated_corpus` stores the rows inside the test's transaction, for modules whose other tests
-count on an empty database. Tests that write (store, sync, rebuild) use the fresh index
-every test gets instead.
+The sample letters are stored through the real ingest path, indexed and embedded once per
+session (`sample_snapshot`); their rows are then kept in memory and their index folder on disk.
+A test module that searches them (`corpus`) gets the rows back with one bulk insert, committed
+outside the per-test transactions, and a copy of the index folder of its own: the index is
+derived data, so copying it is the same as building it again, only faster. A test served by a
+live server (`live_corpus`) has its database flushed after it, so it gets the rows and a copy
+per test; `isolated_corpus` stores the rows inside the test's transaction, for modules whose
+other tests count on an empty database. Tests that write (store, sync, rebuild) use the fresh
+index every test gets instead.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pytest
 from django.test import override_settings
 
 from search.engine.query import parse_user_query
-from search.indexing import sync_pending
+from search.indexing import embed_pending, sync_pending
 from search.ingest import store_letter
 from search.letters import domain
 from search.letters.parser import parse_letter
@@ -79,6 +79,9 @@ def sample_snapshot(django_db_setup, django_db_blocker, sample_texts, tmp_path_f
         for name, text in sample_texts:
             store_letter(parse_letter(text), text, source_name=name)
         sync_pending()
+        # Their vectors too, as the ingest command does: searches rank by words and meaning.
+        embedded = embed_pending()
+        assert not embedded.unavailable, embedded.unavailable
         rows = {
             model: list(model.objects.order_by("pk").values(*_attnames(model)))
             for model in STORED_MODELS

@@ -3,7 +3,11 @@
 Runs in the child process of `manage.py relevance` (its settings point at the relevance data
 folder). Systems:
 - `ours`: what a user gets from the site: the search box for keyword queries, and for pasted
-  texts the search box too (it should recognise a pasted request) and the precedent finder.
+  texts the search box too (it should recognise a pasted request); the words ranking fused
+  with the meaning ranking (the item vectors).
+- `words`: the same search ranked by its words alone (the lexical ranking).
+- `meaning`: the embedding alone: every item by its vector's cosine with the query's.
+- `finder`, `finder-words`: the precedent finder for pasted texts, fused and by words alone.
 - `fts5`: a plain SQLite FTS5 bm25 baseline over the same item text (request, heading,
   rationale, case summary, guidelines), the query's words OR-ed, porter stemming: the search
   anyone could build in an afternoon.
@@ -31,18 +35,36 @@ def item_key(case_number: str | None, ordinal: int) -> str:
     return f"{case_number}#{ordinal}"
 
 
-def rank_ours(text: str) -> list[str]:
+def rank_ours(text: str, ranking: str = "hybrid") -> list[str]:
     from search.searching import SearchRequest, run_search
 
-    result = run_search(SearchRequest(q=text))
+    result = run_search(SearchRequest(q=text), ranking=ranking)
     return [item_key(hit.case_number, hit.ordinal) for hit in result.hits][:DEPTH]
 
 
-def rank_finder(text: str) -> list[str]:
+def rank_finder(text: str, ranking: str = "hybrid") -> list[str]:
     from search.searching import similar_to_text
 
-    result = similar_to_text(text, limit=DEPTH)
+    result = similar_to_text(text, limit=DEPTH, ranking=ranking)
     return [item_key(hit.case_number, hit.ordinal) for hit in result.hits][:DEPTH]
+
+
+def rank_meaning(text: str, pasted: bool) -> list[str]:
+    """The embedding alone: every item ranked by the cosine of its vector with the query's (the
+    live Whoosh generation's store; no words, no filters)."""
+    from search.backends import get_backend
+    from search.engine import semantic
+    from search.engine.whoosh.documents import stored_item
+
+    snap = get_backend().snapshot()
+    vector = semantic.query_vectors.get(text if pasted else semantic.meaning_text(text))
+    if vector is None or snap.meaning is None:
+        return []
+    keys = []
+    for docnum, _ in snap.meaning.top(vector, snap.live_bits, DEPTH):
+        item = stored_item(snap.stored(docnum))
+        keys.append(item_key(item.case_number, item.ordinal))
+    return keys
 
 
 class Fts5Baseline:
@@ -79,10 +101,15 @@ def rank_all() -> dict:
     """{system: {query id: ranked keys}} for every judged query."""
     judged = load_judged()
     fts5 = Fts5Baseline()
-    runs: dict[str, dict[str, list[str]]] = {"ours": {}, "finder": {}, "fts5": {}}
+    systems = ("ours", "words", "meaning", "finder", "finder-words", "fts5")
+    runs: dict[str, dict[str, list[str]]] = {system: {} for system in systems}
     for query in judged["queries"]:
-        runs["ours"][query["id"]] = rank_ours(query["text"])
-        runs["fts5"][query["id"]] = fts5.rank(query["text"])
-        if query["kind"] == "pasted":
-            runs["finder"][query["id"]] = rank_finder(query["text"])
+        text, pasted = query["text"], query["kind"] == "pasted"
+        runs["ours"][query["id"]] = rank_ours(text)
+        runs["words"][query["id"]] = rank_ours(text, ranking="words")
+        runs["meaning"][query["id"]] = rank_meaning(text, pasted)
+        runs["fts5"][query["id"]] = fts5.rank(text)
+        if pasted:
+            runs["finder"][query["id"]] = rank_finder(text)
+            runs["finder-words"][query["id"]] = rank_finder(text, ranking="words")
     return runs

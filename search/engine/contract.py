@@ -19,6 +19,7 @@ from search.engine.query import ParsedQuery
 from search.letters import domain
 
 SORTS = ("relevance", "newest", "oldest")
+RANKINGS = ("hybrid", "words")
 # When fewer items than this match every part of a query, items matching most parts follow.
 SOFT_MATCH_BELOW = 10
 
@@ -108,6 +109,9 @@ class SearchSpec:
     limit: int = 20
     time_limit: float | None = None  # seconds; None: the backend's default
     count_facets: tuple[str, ...] = FACET_NAMES  # facets whose values are counted
+    # "hybrid": matches ranked by their words fused with their meaning (the item vectors, where
+    # they exist yet); "words": by their words alone. Either way the same items match.
+    ranking: str = "hybrid"
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,7 @@ class SimilarSpec:
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     limit: int = 100
     time_limit: float | None = None
+    ranking: str = "hybrid"  # as SearchSpec.ranking
 
 
 @dataclass
@@ -158,6 +163,21 @@ class SimilarItems:
     highlight: list[str] = field(default_factory=list)  # words to mark beside the terms
     found: bool = True  # False: the item is not in the index
     timed_out: bool = False
+
+
+@dataclass
+class EmbeddingReport:
+    """What one embedding catch-up did: items embedded, seconds, items still without a vector,
+    and why nothing could be done (`unavailable`: the model is not installed, say)."""
+
+    embedded: int = 0
+    seconds: float = 0.0
+    remaining: int = 0
+    unavailable: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.embedded / self.seconds if self.seconds > 0 else 0.0
 
 
 class IndexWriter(Protocol):
@@ -203,4 +223,14 @@ class SearchBackend(Protocol):
     def generation(self) -> str | None: ...
 
     def clear_caches(self) -> None: ...
+
+    def embed_missing(self, *, limit: int | None = None,
+                      progress: Callable[[int], None] | None = None) -> EmbeddingReport:
+        """Embed the live items that have no vector yet (at most `limit`): the catch-up step
+        after writing, by which an item becomes findable by meaning."""
+        ...
+
+    def vector_coverage(self) -> tuple[int, int]:
+        """(live items with a vector, live items)."""
+        ...
 

@@ -255,7 +255,7 @@ class MappedVectors:
             if not len(rows):
                 return []
             scores = np.full(len(self._row_ids), -np.inf, dtype=np.float32)
-            scores[rows] = self._scores_rows(rows, query)
+            scores[rows] = self.scores_rows(rows, query)
             candidates = rows
         return self._best(scores, candidates, limit)
 
@@ -280,7 +280,7 @@ class MappedVectors:
         scores *= self.scale
         return scores.astype(np.float32, copy=False)
 
-    def _scores_rows(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+    def scores_rows(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
         if len(rows) > len(self._row_ids) // 4:  # a wide filter: scanning all costs less
             return self._scores_all(query)[rows]
         return self.rows_vectors(rows) @ query
@@ -380,6 +380,24 @@ class VectorStore:
         Ties are broken by item id, so the answer is the same on every call.
         """
         return self._mapped.nearest(query, allowed, limit)
+
+    def rows_of(self, item_ids: np.ndarray) -> np.ndarray:
+        """The row of each of `item_ids` in the mapped state (-1: no vector), for callers that
+        score the same items many times (an index snapshot maps its documents to rows once)."""
+        wanted = np.asarray(item_ids, dtype=np.int64)
+        mapped = self._mapped
+        at = np.searchsorted(mapped.sorted_ids, wanted)
+        inside = at < len(mapped.sorted_ids)
+        rows = np.full(len(wanted), -1, dtype=np.int64)
+        hit = inside.copy()
+        hit[inside] = mapped.sorted_ids[at[inside]] == wanted[inside]
+        rows[hit] = mapped.sorted_rows[at[hit]]
+        return rows
+
+    def cosines(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The cosine of `query` (a unit vector) with each of `rows` (rows_of's), float32."""
+        query = np.asarray(query, dtype=np.float32).reshape(-1)
+        return self._mapped.scores_rows(np.asarray(rows, dtype=np.int64), query)
 
     # ---- writing
 

@@ -15,7 +15,9 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
+from search.engine import errors, semantic
 from search.engine.contract import (
+    EmbeddingReport,
     EngineResult,
     ItemDocument,
     ScoredItem,
@@ -24,7 +26,7 @@ from search.engine.contract import (
     SimilarSpec,
 )
 from search.engine.query_nodes import key_terms_query, ranked_by_item_text
-from search.engine.whoosh import execution, finder, patches, schema, storage, writing
+from search.engine.whoosh import execution, finder, meaning, patches, schema, storage, writing
 from search.engine.whoosh.compiler import term, to_whoosh
 from search.engine.whoosh.documents import prepared, stored_item
 from search.engine.whoosh.snapshot import IndexSnapshot, snapshot
@@ -38,6 +40,7 @@ class WhooshWriter:
 
     def __init__(self, writer):
         self.writer = writer
+        self.touched_letters: set[str] = set()
 
     def add(self, documents: Iterable[ItemDocument]) -> int:
         count = 0
@@ -49,6 +52,7 @@ class WhooshWriter:
     def delete_letters(self, letter_ids: Iterable[str]) -> None:
         for letter_id in letter_ids:
             self.writer.delete_by_term("letter_id", letter_id)
+            self.touched_letters.add(letter_id)
 
     def replace_letters(self, letter_ids: Sequence[str], documents: Iterable[ItemDocument]) -> int:
         self.delete_letters(letter_ids)
@@ -107,16 +111,38 @@ class WhooshBackend:
         result.terms = terms
         if q is None:
             return result
-        pool, result.timed_out = snap.scorer.top_scored(
-            to_whoosh(ranked_by_item_text(q)), allowed, spec.limit,
-            self._time_limit(spec.time_limit), matched_only=True,
-        )
+        ranking = to_whoosh(ranked_by_item_text(q))
+        time_limit = self._time_limit(spec.time_limit)
+        vector = self._similar_vector(snap, spec, text) if spec.ranking == "hybrid" else None
+        if vector is None:
+            pool, result.timed_out = snap.scorer.top_scored(
+                ranking, allowed, spec.limit, time_limit, matched_only=True
+            )
+        else:
+            # Only items that match a key term take part, ranked by words and meaning fused.
+            matches, _ = snap.evaluator.docs_bits(to_whoosh(q))
+            pool, result.timed_out = execution.fused_top(
+                snap, ranking, matches & allowed, spec.limit, time_limit, vector,
+                matched_only=True,
+            )
         hits = [ScoredItem(i.item_id, float(s), i) for d, s in pool
                 for i in (stored_item(snap.stored(d)),)]
         if category is not None:
             hits.sort(key=lambda h: (h.item.category != category, -h.score))
         result.hits = hits
         return result
+
+    @staticmethod
+    def _similar_vector(snap, spec: SimilarSpec, text: str):
+        """The vector to rank by meaning: the item's own, or the pasted text's."""
+        if snap.meaning is None:
+            return None
+        store, _ = snap.meaning.rows()
+        if store is None:
+            return None
+        if spec.item_id is not None:
+            return store.get(semantic.vector_key(spec.item_id))
+        return semantic.query_vectors.get(text)
 
     def _time_limit(self, asked: float | None) -> float:
         return self.time_limit if asked is None else float(asked)
@@ -134,12 +160,40 @@ class WhooshBackend:
     @contextlib.contextmanager
     def writer(self, *, procs: int = 1, wait_seconds: float | None = None) -> Iterator:
         with writing.live_writer(self.path, procs=procs, wait_seconds=wait_seconds) as writer:
-            yield WhooshWriter(writer)
+            wrapped = WhooshWriter(writer)
+            yield wrapped
+        if wrapped.touched_letters:
+            # A replaced letter's text may have changed: its items are embedded again.
+            self._forget_vectors(wrapped.touched_letters)
+
+    def _forget_vectors(self, letter_ids: set[str]) -> None:
+        with contextlib.suppress(errors.IndexUnavailable, errors.RebuildNeeded):
+            snap = self.snapshot()
+            bits = 0
+            for letter_id in letter_ids:
+                bits |= snap.evaluator.docs_bits(term("letter_id", letter_id))[0]
+            # The snapshot is the one after the commit: its keys are the new items'; an item
+            # that went away keeps a row no document maps to, dropped at the next rebuild.
+            meaning.forget_vectors(snap.folder, meaning.item_keys_of(snap, bits))
 
     def rebuild(self, fill: Callable[[WhooshWriter], None]) -> str:
-        return writing.build_generation(
+        old = storage.current_generation(self.path)
+        name = writing.build_generation(
             self.path, lambda writer: fill(WhooshWriter(writer)), procs=self.build_procs
         )
+        if old and old != name:
+            with contextlib.suppress(errors.IndexUnavailable, errors.RebuildNeeded):
+                meaning.carry_vectors(self.path / old, self.snapshot())
+        return name
+
+    # -- item vectors (ranking by meaning)
+
+    def embed_missing(self, *, limit: int | None = None, progress=None) -> EmbeddingReport:
+        return meaning.embed_missing(self.snapshot(), limit=limit, progress=progress)
+
+    def vector_coverage(self) -> tuple[int, int]:
+        snap = self.snapshot()
+        return snap.meaning.coverage(snap.live_bits)
 
     @property
     def parallel_procs(self) -> int:

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import threading
 import time
-from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from functools import reduce
 
+import numpy as np
 from whoosh import query
 from whoosh.reading import TermNotFound
 
-from search.engine.whoosh.bits import Flags, bits_from_docnums
+from search.engine.whoosh.bits import bits_from_docnums, bits_from_mask
 from search.engine.whoosh.schema import word_pairs
 
 POSTINGS_CACHE_ITEMS = 4_000_000  # decoded postings a snapshot keeps (Postings.term_postings)
@@ -109,12 +109,12 @@ class Postings:
             self._kept.clear()
             self._held = 0
 
-    def term_postings(self, fieldname: str, text) -> list[tuple[array, array]]:
-        """A term's postings as (document numbers, weights), two arrays a segment.
+    def term_postings(self, fieldname: str, text) -> list[tuple[np.ndarray, np.ndarray]]:
+        """A term's postings as (document numbers, weights), two numpy arrays a segment.
 
         Decoding a posting block (zlib, then a pickle) costs more than using it, and a search
         needs a word's list twice: its bitset for the match set, then its weights for scoring.
-        The last few lists decoded are kept, up to POSTINGS_CACHE_ITEMS postings in all (8
+        The last few lists decoded are kept, up to POSTINGS_CACHE_ITEMS postings in all (12
         bytes each)."""
         key = (fieldname, text_of(text))
         with self.lock:
@@ -128,11 +128,8 @@ class Postings:
                 matcher = leaf.postings(fieldname, text)
             except TermNotFound:
                 continue
-            ids, weights = array("I"), array("f")
-            for ids_of_block, weights_of_block in block_postings(matcher):
-                ids.extend(map(offset.__add__, ids_of_block) if offset else ids_of_block)
-                weights.extend(weights_of_block)
-            parts.append((ids, weights))
+            ids, weights = decoded_postings(matcher)
+            parts.append((ids + offset if offset else ids, weights))
         count = sum(len(ids) for ids, _ in parts)
         if count <= POSTINGS_CACHE_ITEMS:
             with self.lock:
@@ -146,20 +143,54 @@ class Postings:
 
     def read_term_bits(self, fieldname: str, text) -> int:
         """Every document number (deleted ones included) with the term, as bits."""
-        flags = Flags(self.size)
+        mask = np.zeros(self.size + 1, dtype=bool)
         if self.searcher.schema[fieldname].scorable:
             # A scored field's word is usually scored by the same search: decode its list once.
             for ids, _ in self.term_postings(fieldname, text):
-                flags.add_ids(ids, 0)
-            return flags.bits()
+                mask[ids] = True
+            return bits_from_mask(mask)
         for leaf, offset in self.searcher.reader().leaf_readers():
             try:
                 matcher = leaf.postings(fieldname, text)
             except TermNotFound:
                 continue
             for ids in block_ids(matcher):
-                flags.add_ids(ids, offset)
-        return flags.bits()
+                mask[np.asarray(ids, dtype=np.int64) + offset] = True
+        return bits_from_mask(mask)
+
+
+def decoded_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, weights) of a whole posting list as int64 and float32 arrays, ids relative to the
+    segment.
+
+    Whoosh's block reader decodes the delta-coded ids and the weights of each block in Python,
+    element by element; here each block's pickled tuples become arrays and the deltas a cumsum,
+    which is most of the cost of a common word's list."""
+    ids_parts: list[np.ndarray] = []
+    weight_parts: list[np.ndarray] = []
+    if not hasattr(matcher, "_read_data") or getattr(matcher, "_byteids", True):
+        for ids, weights in block_postings(matcher):
+            ids_parts.append(np.asarray(ids, dtype=np.int64))
+            weight_parts.append(np.asarray(weights, dtype=np.float32))
+    else:
+        while matcher.is_active():
+            if matcher._data is None:
+                matcher._read_data()
+            raw_ids, raw_weights = matcher._data[0], matcher._data[1]
+            ids = np.cumsum(np.asarray(raw_ids, dtype=np.int64))
+            if raw_weights is None:
+                weights = np.ones(len(ids), dtype=np.float32)
+            elif isinstance(raw_weights, float):
+                weights = np.full(len(ids), raw_weights, dtype=np.float32)
+            else:
+                weights = np.asarray(raw_weights, dtype=np.float32)
+            start = matcher._i
+            ids_parts.append(ids[start:] if start else ids)
+            weight_parts.append(weights[start:] if start else weights)
+            matcher._next_block()
+    if not ids_parts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    return np.concatenate(ids_parts), np.concatenate(weight_parts)
 
 
 class Evaluator:
@@ -224,13 +255,13 @@ class Evaluator:
         if isinstance(q, query.Or) and q.subqueries and q.minmatch <= 1:
             return reduce(int.__or__, (self.query_bits(sub, state) for sub in q.subqueries), 0)
         if type(q) is query.Prefix:
-            flags = Flags(self.size)
+            mask = np.zeros(self.size + 1, dtype=bool)
             reader = self.searcher.reader()
             for leaf, offset in reader.leaf_readers():
                 for term in leaf.expand_prefix(q.fieldname, q.text):
                     for ids in block_ids(leaf.postings(q.fieldname, term)):
-                        flags.add_ids(ids, offset)
-            return flags.bits()
+                        mask[np.asarray(ids, dtype=np.int64) + offset] = True
+            return bits_from_mask(mask)
         if isinstance(q, query.Phrase) and q.words:
             return self.phrase_bits(q.fieldname, list(q.words))
         bits, finished = bits_from_docnums(

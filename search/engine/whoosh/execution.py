@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field, replace
 from functools import reduce
 
+from search.engine import semantic
 from search.engine.contract import SOFT_MATCH_BELOW, EngineResult, ScoredItem, SearchSpec
 from search.engine.facets import FACETS_BY_NAME
 from search.engine.nodes import Or
@@ -208,16 +209,17 @@ def _ordered_page(
     wanted = start + spec.limit
     final_bits = aggregate.final_bits
     if spec.sort == "relevance" and aggregate.tiers:
-        return _tiered_page(snap, parsed, aggregate.tiers, start, wanted, deadline)
+        vector = _query_vector(snap, parsed, spec)
+        return _tiered_page(snap, parsed, aggregate.tiers, start, wanted, deadline, vector)
     if spec.sort == "relevance" and not parsed.matches_everything:
         pinned = _pinned_case_docs(snap, parsed, final_bits)
         scored: list[tuple[int, float]] = [(d, 0.0) for d in pinned]
         timed_out = False
         if parsed.query is not None and len(scored) < wanted:
             remaining = max(0.05, deadline - time.monotonic())
-            allowed = final_bits if final_bits != snap.live_bits else None
-            top, timed_out = snap.scorer.top_scored(
-                to_whoosh(parsed.query), allowed, wanted + len(pinned), remaining
+            top, timed_out = _ranked(
+                snap, to_whoosh(parsed.query), final_bits, wanted + len(pinned), remaining,
+                _query_vector(snap, parsed, spec),
             )
             pinned_set = set(pinned)
             scored.extend((d, s) for d, s in top if d not in pinned_set)
@@ -226,7 +228,7 @@ def _ordered_page(
     return [(d, 0.0) for d in docnums], False
 
 
-def _tiered_page(snap, parsed, tiers, start: int, wanted: int, deadline: float):
+def _tiered_page(snap, parsed, tiers, start: int, wanted: int, deadline: float, vector):
     """A soft match's page: tier by tier (most parts matched first), by score within a tier."""
     query = to_whoosh(with_request_boost(Or(parsed.soft_parts)))
     out: list[tuple[int, float]] = []
@@ -237,8 +239,8 @@ def _tiered_page(snap, parsed, tiers, start: int, wanted: int, deadline: float):
         if before + size > start and size:
             skip = max(0, start - before)
             remaining = max(0.05, deadline - time.monotonic())
-            top, late = snap.scorer.top_scored(
-                query, tier, skip + wanted - start - len(out), remaining
+            top, late = _ranked(
+                snap, query, tier, skip + wanted - start - len(out), remaining, vector
             )
             timed_out = timed_out or late
             out.extend(top[skip:])
@@ -246,6 +248,44 @@ def _tiered_page(snap, parsed, tiers, start: int, wanted: int, deadline: float):
                 break
         before += size
     return out[: wanted - start], timed_out
+
+
+def _query_vector(snap, parsed: ParsedQuery, spec: SearchSpec):
+    """The vector the matches are ranked by in meaning, or None (ranking by words alone: asked
+    for, no vectors in this generation yet, or the model unavailable)."""
+    if spec.ranking != "hybrid" or snap.meaning is None or parsed.query is None:
+        return None
+    text = parsed.text if parsed.pasted else semantic.meaning_text(parsed.text)
+    if not text or snap.meaning.rows()[0] is None:
+        return None
+    return semantic.query_vectors.get(text)
+
+
+def _ranked(snap, q, bits: int, count: int, remaining: float, vector):
+    """The best `count` documents of `bits` as (docnum, score), best first, and whether scoring
+    ran out of time: by q's words, or, given a query vector, by the fusion of the word ranking
+    and the meaning ranking of the same documents. The first FUSION_DEPTH places are fused;
+    deeper pages go on in word order, so paging never shows an item twice."""
+    if vector is None:
+        allowed = bits if bits != snap.live_bits else None
+        return snap.scorer.top_scored(q, allowed, count, remaining)
+    return fused_top(snap, q, bits, count, remaining, vector)
+
+
+def fused_top(snap, q, bits: int, count: int, remaining: float, vector, *,
+              matched_only: bool = False):
+    """_ranked's fusion: the word and meaning rankings of the documents of `bits`."""
+    allowed = bits if bits != snap.live_bits else None
+    depth = semantic.FUSION_DEPTH
+    words, timed_out = snap.scorer.top_scored(
+        q, allowed, max(count, depth) + depth, remaining, matched_only=matched_only
+    )
+    meaning = snap.meaning.top(vector, bits, depth)
+    fused = semantic.fuse_rankings([d for d, _ in words[:depth]], [d for d, _ in meaning], depth)
+    placed = {docnum for docnum, _ in fused}
+    ranked = list(fused)
+    ranked.extend((docnum, 0.0) for docnum, _ in words if docnum not in placed)
+    return ranked[:count], timed_out
 
 
 def _pinned_case_docs(snap, parsed: ParsedQuery, final_bits: int) -> list[int]:

@@ -1,29 +1,29 @@
 """Ranking: BM25F as Whoosh scores it, computed a posting list at a time, and the best documents.
 
 `Scorer.top_scored` gives the same scores as Whoosh's matchers (tests/engine/whoosh/test_ranking
-checks every match of a set of queries) at a few list operations per posting: each posting
-list is decoded once (evaluation.Postings) and a score looked up in a table by (weight, length
-byte). Queries it does not cover are ranked by Whoosh's own collector.
+checks every match of a set of queries) with numpy arrays: each posting list is decoded once
+(evaluation.Postings) and scored whole. Queries it does not cover are ranked by Whoosh's own
+collector.
 """
 
 from __future__ import annotations
 
 import time
-from heapq import nlargest
-from itertools import compress
 
+import numpy as np
 from whoosh import query
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.collectors import TimeLimit, TopCollector, WrappingCollector
 from whoosh.util.numeric import byte_to_length
 
-from search.engine.whoosh.bits import BitsView, docnums_from_bits, flags_from_bits
+from search.engine.whoosh.bits import BitsView, docnums_from_bits, mask_from_bits
 from search.engine.whoosh.evaluation import Evaluator, Postings, text_of
 
 # Prefix queries are scored over their most frequent expansions only (the match set itself is
 # exact: it comes from the bitsets); documents matched only by a rarer expansion follow.
 SCORED_PREFIX_TERMS = 12
-SCORE_CHUNK = 16_384  # postings scored between two looks at the clock
+# The length a one-byte length code stands for, for each of the 256 codes.
+LENGTH_OF_CODE = np.array([byte_to_length(code) for code in range(256)], dtype=np.float64)
 
 # BM25F's free parameters, as in Whoosh's default weighting (scoring.BM25F).
 BM25_B = 0.75
@@ -55,32 +55,22 @@ class FilteredTimedCollector(WrappingCollector):
                 raise TimeLimit
 
 
-BEST_SAMPLE_STRIDE = 64  # best_documents samples one document number in so many
+def best_documents(scores, allowed_bits: int, limit: int) -> list[int]:
+    """The `limit` allowed document numbers with the highest scores, ties in document order.
 
-
-def best_documents(scores: list[float], allowed_bits: int, limit: int) -> list[int]:
-    """The `limit` allowed document numbers with the highest scores, ties in document order:
-    nlargest over every allowed document, without calling its key a million times.
-
-    The limit-th best score of a sample of allowed documents is no higher than the limit-th best
-    of them all, so every document that can make the list scores at least that: a C-speed pass
-    keeps those, and nlargest ranks the few kept."""
-    count = allowed_bits.bit_count()
-    # A pass over every score costs about what ranking half of them does: sample only when
-    # at least half the documents are allowed.
-    if count * 2 >= len(scores) and count > BEST_SAMPLE_STRIDE * limit * 4:
-        allowed = flags_from_bits(allowed_bits, len(scores))
-        sample = [
-            scores[docnum]
-            for docnum in range(0, len(scores), BEST_SAMPLE_STRIDE)
-            if allowed[docnum]
-        ]
-        if len(sample) >= limit:
-            floor = nlargest(limit, sample)[-1]
-            kept = compress(range(len(scores)), map(floor.__le__, scores))
-            candidates = [docnum for docnum in kept if allowed[docnum]]
-            return nlargest(limit, candidates, key=scores.__getitem__)
-    return nlargest(limit, docnums_from_bits(allowed_bits), key=scores.__getitem__)
+    numpy throughout: the allowed documents' scores, the limit-th best as a floor
+    (np.partition), then a stable sort of the few at or above it."""
+    scores = np.asarray(scores, dtype=np.float64)
+    docnums = np.flatnonzero(mask_from_bits(allowed_bits, len(scores)))
+    if not len(docnums) or limit <= 0:
+        return []
+    allowed = scores[docnums]
+    if limit < len(allowed):
+        floor = np.partition(allowed, len(allowed) - limit)[len(allowed) - limit]
+        keep = allowed >= floor
+        docnums, allowed = docnums[keep], allowed[keep]
+    order = np.argsort(-allowed, kind="stable")[:limit]  # stable: ties stay in document order
+    return docnums[order].tolist()
 
 
 def segment_length_codes(leaf, fieldname: str) -> bytes:
@@ -108,7 +98,7 @@ class Scorer:
         self.total = total
         self.postings = postings
         self.evaluator = evaluator
-        self._length_codes: dict[str, bytes] = {}
+        self._length_codes: dict[str, np.ndarray] = {}
 
     def top_scored(self, q, allowed_bits: int | None, limit: int, timelimit: float,
                    *, matched_only: bool = False):
@@ -129,7 +119,7 @@ class Scorer:
         sparse = allowed.bit_count() * 4 < self.total
         scores, timed_out = self.term_scores(terms, deadline, allowed if sparse else None)
         best = best_documents(scores, allowed, max(1, limit))
-        hits = [(docnum, scores[docnum]) for docnum in best]
+        hits = [(docnum, float(scores[docnum])) for docnum in best]
         if matched_only:
             hits = [hit for hit in hits if hit[1] > 0]
         return hits, timed_out
@@ -170,43 +160,32 @@ class Scorer:
         return list(groups.items())
 
     def term_scores(self, groups, deadline: float, allowed_bits: int | None = None):
-        """A list by document number of the summed BM25F scores of scored_terms' groups;
+        """An array by document number of the summed BM25F scores of scored_terms' groups;
         (scores, timed out). With `allowed_bits`, only those documents are scored."""
         size = self.size + 1
-        scores = [0.0] * size
-        wanted = flags_from_bits(allowed_bits, size) if allowed_bits is not None else None
-        started = False
+        scores = np.zeros(size, dtype=np.float64)
+        wanted = mask_from_bits(allowed_bits, size) if allowed_bits is not None else None
         for gate, terms in groups:
             if gate is None:
                 if self._add_term_scores(scores, terms, deadline, wanted):
                     return scores, True
-                started = True
                 continue
             # A gated group counts only in its gate's documents, so only they are scored.
             gate_bits = gate if allowed_bits is None else gate & allowed_bits
-            gate_wanted = flags_from_bits(gate_bits, size)
-            if not started:  # nothing to add to yet: the sums are the same, in the same order
-                if self._add_term_scores(scores, terms, deadline, gate_wanted):
-                    return scores, True
-                started = True
-                continue
-            part = [0.0] * size
-            if self._add_term_scores(part, terms, deadline, gate_wanted):
+            if self._add_term_scores(scores, terms, deadline, mask_from_bits(gate_bits, size)):
                 return scores, True
-            for docnum in docnums_from_bits(gate_bits):
-                scores[docnum] += part[docnum]
         return scores, False
 
-    def _add_term_scores(
-        self, scores: list[float], terms, deadline: float, wanted: bytes | None
-    ) -> bool:
+    def _add_term_scores(self, scores: np.ndarray, terms, deadline: float,
+                         wanted: np.ndarray | None) -> bool:
         """Add each term's BM25F score times its boost to `scores`; True if time ran out.
 
         The same sum Whoosh's matchers compute (a Term's score times its boost, added up over
         And, Or and AndMaybe), without a matcher tree: each posting list is decoded once
-        (term_postings) and a score looked up in a table by (weight, length byte), so the cost
-        is a few list operations per posting. With `wanted` (a byte per document), only
-        documents whose byte is set are scored.
+        (term_postings) and scored as whole numpy arrays, weight / (weight + the length norm of
+        the document's one-byte length code). With `wanted` (a bool per document), only those
+        documents are scored. A posting list holds each document once, so `scores[ids] +=` adds
+        every posting.
         """
         searcher = self.searcher
         for (fieldname, text), boost in terms.items():
@@ -215,33 +194,23 @@ class Scorer:
                 idf = searcher.idf(fieldname, text)
                 avgfl = searcher.avg_field_length(fieldname) or 1
                 codes = self.length_codes(fieldname)
-                norms = [
-                    BM25_K1 * ((1 - BM25_B) + BM25_B * byte_to_length(code) / avgfl)
-                    for code in range(256)
-                ]
+                norms = BM25_K1 * ((1 - BM25_B) + BM25_B * LENGTH_OF_CODE / avgfl)
                 scale = boost * idf * (BM25_K1 + 1)
-                rows: dict[float, list[float]] = {}
             for all_ids, all_weights in self.postings.term_postings(fieldname, text):
-                for start in range(0, len(all_ids), SCORE_CHUNK):
-                    ids = all_ids[start : start + SCORE_CHUNK]
-                    weights = all_weights[start : start + SCORE_CHUNK]
-                    if wanted is not None:
-                        keep = bytes(map(wanted.__getitem__, ids))
-                        ids, weights = compress(ids, keep), compress(weights, keep)
-                    if scorable:
-                        for docnum, weight in zip(ids, weights):  # noqa: B905 (compress objects)
-                            row = rows.get(weight)
-                            if row is None:
-                                row = rows[weight] = [scale * weight / (weight + n) for n in norms]
-                            scores[docnum] += row[codes[docnum]]
-                    else:
-                        for docnum, weight in zip(ids, weights):  # noqa: B905
-                            scores[docnum] += boost * weight
-                    if time.monotonic() > deadline:
-                        return True
+                ids = all_ids
+                weights = all_weights.astype(np.float64)
+                if wanted is not None:
+                    keep = wanted[ids]
+                    ids, weights = ids[keep], weights[keep]
+                if scorable:
+                    scores[ids] += scale * weights / (weights + norms[codes[ids]])
+                else:
+                    scores[ids] += boost * weights
+            if time.monotonic() > deadline:
+                return True
         return False
 
-    def length_codes(self, fieldname: str) -> bytes:
+    def length_codes(self, fieldname: str) -> np.ndarray:
         """Each document's length in a scored field, as Whoosh's one-byte code, by number."""
         codes = self._length_codes.get(fieldname)
         if codes is None:
@@ -250,7 +219,7 @@ class Scorer:
                 out.extend(bytes(offset - len(out)))
                 out.extend(segment_length_codes(leaf, fieldname))
             out.extend(bytes(self.size + 1 - len(out)))
-            codes = self._length_codes[fieldname] = bytes(out)
+            codes = self._length_codes[fieldname] = np.frombuffer(bytes(out), dtype=np.uint8)
         return codes
 
     def top_scored_by_whoosh(self, q, allowed_bits, limit, deadline, matched_only):

@@ -3,7 +3,7 @@
 A snapshot is a searcher and what was derived from it once (facet tables, date order, decoded
 postings, recent results); it is replaced when the index changes. Its jobs are its
 collaborators': `evaluator` (query -> bits), `scorer` (BM25F ranking), `facets` (facet
-columns) and `dates` (date order).
+columns), `dates` (date order) and `meaning` (the generation's item vectors).
 """
 
 from __future__ import annotations
@@ -20,14 +20,17 @@ from search.engine.whoosh import storage
 from search.engine.whoosh.bits import bits_from_docnums, docnums_from_bits
 from search.engine.whoosh.evaluation import Evaluator, Postings, RecentResults, text_of
 from search.engine.whoosh.facet_tables import DateOrder, FacetTables, column_values
+from search.engine.whoosh.meaning import DocumentVectors
 from search.engine.whoosh.scoring import Scorer
 
 
 class IndexSnapshot:
     """A searcher and what was derived from it once; replaced when the index changes."""
 
-    def __init__(self, generation: str, searcher, size: int, live_bits: int):
+    def __init__(self, generation: str, searcher, size: int, live_bits: int,
+                 folder: Path | None = None):
         self.generation = generation
+        self.folder = folder  # the generation's folder
         self.searcher = searcher
         self.size = size  # doc_count_all(): document numbers run from 0 to size - 1
         self.live_bits = live_bits
@@ -38,6 +41,7 @@ class IndexSnapshot:
         self.scorer = Scorer(searcher, size, live_bits, self.total, self.postings, self.evaluator)
         self.facets = FacetTables(searcher, live_bits, self.postings)
         self.dates = DateOrder(searcher, size, live_bits)
+        self.meaning = DocumentVectors(folder, searcher.reader(), size) if folder else None
 
     def cached(self, key, compute):
         """compute(), or its value kept from a recent call with the same key."""
@@ -130,7 +134,7 @@ def _open_snapshot(root: Path) -> IndexSnapshot:
             schema_doc = searcher.document_number(id=storage.SCHEMA_MARKER_ID)
             if schema_doc is not None:
                 live_bits &= ~(1 << schema_doc)
-            return IndexSnapshot(generation, searcher, size, live_bits)
+            return IndexSnapshot(generation, searcher, size, live_bits, root / generation)
         except RebuildNeeded:
             raise
         except (FileNotFoundError, EmptyIndexError, OSError) as exc:

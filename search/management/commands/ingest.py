@@ -5,6 +5,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from search.indexing import embed_pending, embedding_json, embedding_line
 from search.ingest import ingest_paths
 
 
@@ -27,6 +28,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-progress", action="store_true", help="no progress bar even on a terminal"
         )
+        parser.add_argument(
+            "--no-embed", action="store_true",
+            help="store and index by words only; leave ranking by meaning to `embed_items`",
+        )
 
     def run_from_argv(self, argv):
         # argparse exits with 2 on usage errors already; keep CommandError at 2 as well.
@@ -36,13 +41,19 @@ class Command(BaseCommand):
             self.stderr.write(f"ingest: {exc}")
             sys.exit(2)
 
-    def handle(self, *args, paths, as_json=False, no_progress=False, **options):
+    def handle(self, *args, paths, as_json=False, no_progress=False, no_embed=False, **options):
         show_progress = not as_json and not no_progress and sys.stderr.isatty()
         report = ingest_paths(paths, progress=_progress_bar if show_progress else None)
         if show_progress:
             sys.stderr.write("\n")
+        # The letters are searchable by words now; their vectors follow (the embedding rate is
+        # reported apart from the ingest rate).
+        embedded = None if no_embed or report.error else embed_pending()
         if as_json:
-            self.stdout.write(json.dumps(report.as_json(), ensure_ascii=False))
+            out = report.as_json()
+            if embedded is not None:
+                out["embedding"] = embedding_json(embedded)
+            self.stdout.write(json.dumps(out, ensure_ascii=False))
         else:
             for rejected in report.rejected:
                 self.stderr.write(f"rejected {rejected['path']}: {rejected['reason']}")
@@ -54,6 +65,8 @@ class Command(BaseCommand):
                 f"{report.replaced} replaced, {len(report.rejected)} rejected; "
                 f"{report.indexed} items indexed (one per disputed treatment)"
             )
+            if embedded is not None:
+                self.stdout.write(embedding_line(embedded))
         if report.error:
             left_out = f"{len(report.not_stored)} files not stored. " if report.not_stored else ""
             self.stderr.write(

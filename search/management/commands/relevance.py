@@ -23,9 +23,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 try:
     from benchmarks import datadir
-    from benchmarks.relevance import metrics, runner
+    from benchmarks.relevance import metrics, runner, tuning
 except ImportError:  # an installed site without the source tree
-    datadir = metrics = runner = None
+    datadir = metrics = runner = tuning = None
 
 FIGURES = ("ndcg@10", "p@10", "recall@20", "mrr")
 
@@ -41,6 +41,8 @@ class Command(BaseCommand):
         parser.add_argument("--rebuild", action="store_true")
         parser.add_argument("--per-query", action="store_true")
         parser.add_argument("--json", action="store_true")
+        parser.add_argument("--tune", action="store_true",
+                            help="try fusion weights (benchmarks/relevance/tuning.py) instead")
         parser.add_argument("--phase", help="(internal) rank inside the data folder")
         parser.add_argument("--phase-out", type=Path, help="(internal)")
 
@@ -51,6 +53,10 @@ class Command(BaseCommand):
             datadir.assert_isolated(Path(options["data_dir"]) / "app")
             options["phase_out"].write_text(json.dumps(runner.rank_all()))
             return
+        if options["phase"] == "tune":
+            datadir.assert_isolated(Path(options["data_dir"]) / "app")
+            options["phase_out"].write_text(json.dumps(tuning.tune()))
+            return
         app = Path(options["data_dir"]).resolve() / "app"
         pdfs = Path(options["letters_dir"]) / "pdf"
         if not pdfs.is_dir():
@@ -58,16 +64,34 @@ class Command(BaseCommand):
                 f"no sample letters at {pdfs} (set IMR_LETTERS_DIR or --letters-dir)"
             )
         self._build(app, pdfs, options["rebuild"])
+        phase = "tune" if options["tune"] else "rank"
         with tempfile.TemporaryDirectory() as scratch:
             out = Path(scratch) / "runs.json"
-            self._manage(app, "relevance", "--phase", "rank", "--phase-out", str(out),
+            self._manage(app, "relevance", "--phase", phase, "--phase-out", str(out),
                          "--data-dir", str(options["data_dir"]))
             runs = json.loads(out.read_text())
+        if options["tune"]:
+            self._print_tuning(runs, options["json"])
+            return
         report = self._report(runs)
         if options["json"]:
             self.stdout.write(json.dumps(report, indent=2))
         else:
             self._print(report, options["per_query"])
+
+    def _print_tuning(self, rows: list[dict], as_json: bool) -> None:
+        if as_json:
+            self.stdout.write(json.dumps(rows, indent=2))
+            return
+        self.stdout.write("nDCG@10 of the search box by fusion setting (meaning weight 0: words "
+                          "alone)")
+        self.stdout.write(f"{'words':>6} {'meaning':>8} {'k':>4} {'keyword':>8} {'pasted':>8} "
+                          f"{'all':>8}")
+        for row in rows:
+            self.stdout.write(
+                f"{row['word_weight']:>6.2f} {row['meaning_weight']:>8.2f} {row['k']:>4} "
+                f"{row['keyword']:>8.3f} {row['pasted']:>8.3f} {row['all']:>8.3f}"
+            )
 
     def _manage(self, app: Path, *args: str) -> None:
         command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), *args]
@@ -98,7 +122,7 @@ class Command(BaseCommand):
         pasted = [q for q in queries if q["kind"] == "pasted"]
         report = {"queries": len(queries), "systems": {}, "per_query": {}}
         for system, ranked in runs.items():
-            subset = pasted if system == "finder" else queries
+            subset = pasted if system.startswith("finder") else queries
             report["systems"][system] = metrics.summary(ranked, subset)
         for query in queries:
             report["per_query"][query["id"]] = {
@@ -111,12 +135,12 @@ class Command(BaseCommand):
     def _print(self, report: dict, per_query: bool) -> None:
         write = self.stdout.write
         write(f"Judged queries: {report['queries']} (benchmarks/relevance/judged_queries.json)")
-        write(f"{'system':<8} {'kind':<8} " + " ".join(f"{f:>9}" for f in FIGURES))
+        write(f"{'system':<13} {'kind':<8} " + " ".join(f"{f:>9}" for f in FIGURES))
         for system, by_kind in report["systems"].items():
             for kind in ("keyword", "pasted", "all"):
                 if kind in by_kind and by_kind[kind].get("queries"):
                     row = by_kind[kind]
-                    write(f"{system:<8} {kind:<8} "
+                    write(f"{system:<13} {kind:<8} "
                           + " ".join(f"{row[f]:>9.3f}" for f in FIGURES))
         if per_query:
             write("")

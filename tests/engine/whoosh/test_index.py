@@ -209,28 +209,23 @@ def test_opening_a_compound_segment_does_not_copy_it(root):
 
 
 @pytest.mark.parametrize(
-    ("ties", "allowed_share", "skip_sampled"),
-    [(True, 0.7, False), (False, 0.7, False), (True, 1.0, False), (False, 0.9, True)],
+    ("ties", "allowed_share"), [(True, 0.7), (False, 0.7), (True, 1.0), (False, 0.02)]
 )
-def test_best_documents_are_nlargest_over_every_allowed_document(ties, allowed_share, skip_sampled):
+def test_best_documents_are_nlargest_over_every_allowed_document(ties, allowed_share):
     rng = random.Random(5)
     size = 100_000
     scores = [
         rng.choice([0.0, 0.0, 1.5, 2.25, 3.0]) + (0.0 if ties else rng.random())
         for _ in range(size)
     ]
-    allowed = [
-        d
-        for d in range(size)
-        if rng.random() < allowed_share
-        and not (skip_sampled and d % scoring.BEST_SAMPLE_STRIDE == 0)  # nothing in the sample
-    ]
+    allowed = [d for d in range(size) if rng.random() < allowed_share]
     bits, _ = bitsets.bits_from_docnums(iter(allowed), size)
-    for limit in (1, 20, 60):
+    for limit in (1, 20, 60, len(allowed) + 5):
         expected = heapq.nlargest(limit, allowed, key=scores.__getitem__)
         assert scoring.best_documents(scores, bits, limit) == expected
-    zeros = [0.0] * size  # the floor is 0: every allowed document is kept, in order
+    zeros = [0.0] * size  # every allowed document ties: the first ones, in order
     assert scoring.best_documents(zeros, bits, 20) == allowed[:20]
+    assert scoring.best_documents(scores, 0, 20) == []
 
 
 def test_bits_round_trip():

@@ -1,0 +1,152 @@
+"""The item vectors of one snapshot's generation, by Whoosh document number.
+
+A snapshot maps its documents to the store's rows once (item id column -> vector key -> row)
+and again only when the store has committed new rows (a catch-up job embedding in the
+background), so a search scores the rows of its matches without a lookup per item.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from search.engine import embedding, semantic
+from search.engine.contract import EmbeddingReport
+from search.engine.whoosh.bits import mask_from_bits
+from search.engine.whoosh.documents import stored_item
+from search.engine.whoosh.evaluation import text_of
+from search.engine.whoosh.facet_tables import column_values
+
+
+class DocumentVectors:
+    """The generation's vector store seen by document number; `top` ranks a match set."""
+
+    def __init__(self, generation_folder: Path, reader, size: int):
+        self.folder = Path(generation_folder)
+        self.size = size
+        self._reader = reader
+        self._keys: np.ndarray | None = None
+        self._rows: np.ndarray | None = None
+        self._store = None
+        self._lock = threading.Lock()
+
+    def document_keys(self) -> np.ndarray:
+        """The vector key of each document number (-1: not an item)."""
+        if self._keys is None:
+            ids = column_values(self._reader, "id")
+            # -1 for documents without an item id (the schema marker): no row matches it.
+            self._keys = np.fromiter(
+                (semantic.vector_key(text_of(i)) if i else -1 for i in ids),
+                dtype=np.int64, count=len(ids),
+            )
+        return self._keys
+
+    def rows(self):
+        """(store, row of each document number or -1), or (None, None) with no vectors yet."""
+        with self._lock:
+            if self._store is None:
+                self._store = semantic.open_store(self.folder)
+                if self._store is None:
+                    return None, None
+                self._rows = None
+            if self._store.refresh() or self._rows is None:
+                keys = self.document_keys()
+                rows = np.full(self.size, -1, dtype=np.int64)
+                known = keys >= 0
+                rows[known] = self._store.rows_of(keys[known])
+                self._rows = rows
+            return self._store, self._rows
+
+    def coverage(self, bits: int) -> tuple[int, int]:
+        """(documents of `bits` with a vector, documents of `bits`)."""
+        _, rows = self.rows()
+        mask = mask_from_bits(bits, self.size)
+        with_vector = 0 if rows is None else int((rows[mask] >= 0).sum())
+        return with_vector, int(mask.sum())
+
+    def top(self, query: np.ndarray, bits: int, limit: int) -> list[tuple[int, float]]:
+        """The `limit` documents of `bits` closest to `query`: [(docnum, cosine)], best first
+        (ties by document number); documents without a vector are left out."""
+        store, rows = self.rows()
+        if store is None or limit <= 0:
+            return []
+        docnums = np.flatnonzero(mask_from_bits(bits, self.size) & (rows >= 0))
+        if not len(docnums):
+            return []
+        scores = store.cosines(query, rows[docnums])
+        take = min(limit, len(docnums))
+        if take < len(docnums):
+            chosen = np.argpartition(-scores, take - 1)[:take]
+        else:
+            chosen = np.arange(len(docnums))
+        order = chosen[np.lexsort((docnums[chosen], -scores[chosen]))]
+        return [(int(docnums[i]), float(scores[i])) for i in order]
+
+
+# ---- writing the generation's vectors
+
+
+def embed_missing(snap, *, limit: int | None = None, progress=None) -> EmbeddingReport:
+    """Embed the snapshot's live items that have no vector yet, from the request and rationale
+    stored in the index (no database needed), in batches committed one by one: a search sees
+    each batch as soon as it is in, and a killed job loses at most one batch."""
+    started = time.monotonic()
+    report = EmbeddingReport()
+    store = semantic.open_store(snap.folder, create=True)
+    if store is None:
+        report.unavailable = f"no vector store could be made in {snap.folder}"
+        return report
+    keys = snap.meaning.document_keys()
+    live = mask_from_bits(snap.live_bits, snap.size) & (keys >= 0)
+    docnums = np.flatnonzero(live)
+    todo = docnums[store.rows_of(keys[docnums]) < 0]
+    report.remaining = len(todo)
+    if limit is not None:
+        todo = todo[:limit]
+    try:
+        embedding.load_model()
+    except (embedding.ModelNotInstalled, embedding.WeightsMismatch) as exc:
+        report.unavailable = str(exc)
+        return report
+    for start in range(0, len(todo), semantic.EMBED_BATCH * 4):
+        batch = []
+        for docnum in todo[start : start + semantic.EMBED_BATCH * 4]:
+            meta = snap.stored(int(docnum))
+            item = stored_item(meta)
+            batch.append((item.item_id, semantic.item_text(item.request, item.rationale)))
+        report.embedded += semantic.embed_items(store, batch)
+        report.remaining -= len(batch)
+        if progress:
+            progress(report.embedded)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def carry_vectors(old_folder: Path, snap) -> int:
+    """Copy an older generation's vectors of the items still live into the snapshot's
+    generation (a rebuild embeds only what is new); the count copied."""
+    old = semantic.open_store(old_folder)
+    if old is None:
+        return 0
+    new = semantic.open_store(snap.folder, create=True)
+    if new is None:
+        return 0
+    keys = snap.meaning.document_keys()
+    return len(new.copy_from(old, keys[keys >= 0]))
+
+
+def item_keys_of(snap, letter_bits: int) -> np.ndarray:
+    """The vector keys of the documents in `letter_bits`."""
+    keys = snap.meaning.document_keys()
+    return keys[mask_from_bits(letter_bits, snap.size) & (keys >= 0)]
+
+
+def forget_vectors(folder: Path, keys: np.ndarray) -> int:
+    """Drop the vectors of `keys` (items replaced or deleted: their text may have changed)."""
+    if not len(keys):
+        return 0
+    store = semantic.open_store(folder)
+    return 0 if store is None else store.remove(keys.tolist())
