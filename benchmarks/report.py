@@ -161,6 +161,14 @@ def render(results: dict) -> str:
                 f"ours with its result cache (a repeated query): p50 {_ms(cached['p50'])}, "
                 f"p95 {_ms(cached['p95'])} ms"
             )
+        vectors = search.get("ours", {}).get("vectors")
+        if vectors:
+            lines.append(
+                f"ours ranks by words and meaning fused: the query embedded by the model on every "
+                f"search (its cache emptied too); {vectors['items']:,} item vectors, of which "
+                f"{vectors['stand_ins']:,} random stand-ins for items not embedded yet (a scan "
+                "costs the same whatever the vectors hold)"
+            )
         lines.append("")
         lines += ["== Median ms by kind of query =="]
         kinds: dict[str, dict[str, list[float]]] = {}

@@ -58,7 +58,7 @@ from search.engine import facets as facet_registry
 from search.engine.contract import SearchSpec, SimilarSpec, StoredItem
 from search.engine.errors import IndexUnavailable
 from search.engine.query import ParsedQuery, parse_user_query
-from search.highlighting import make_snippet
+from search.highlighting import make_snippet, make_snippets
 from search.letters import domain
 
 PER_PAGE = 20
@@ -356,8 +356,13 @@ def run_search(
         result.notices.append("The search took too long: showing the best results found in time.")
     result.pasted = parsed.pasted
     highlight = list(dict.fromkeys([*parsed.highlight, *answer.highlight]))
+    snippets = (
+        make_snippets([[h.item.rationale, h.item.request] for h in answer.hits], highlight)
+        if passages else [""] * len(answer.hits)
+    )
     result.hits = [
-        hit_from_item(h.item, highlight, h.score, passages=passages) for h in answer.hits
+        hit_from_item(h.item, highlight, h.score, snippet_html=snippet)
+        for h, snippet in zip(answer.hits, snippets, strict=True)
     ]
     return result
 
@@ -395,8 +400,13 @@ def _facet_values(counts, search: SearchRequest) -> dict[str, list[FacetValue]]:
 
 
 def hit_from_item(
-    item: StoredItem, highlight: list[str], score: float = 0.0, *, passages: bool = True
+    item: StoredItem, highlight: list[str], score: float = 0.0, *, passages: bool = True,
+    snippet_html: str | None = None,
 ) -> Hit:
+    """A hit of `item`; its passage is `snippet_html` when given (a page's passages are cleaned
+    together: make_snippets), else made here (none when not `passages`)."""
+    if snippet_html is None:
+        snippet_html = make_snippet([item.rationale, item.request], highlight) if passages else ""
     return Hit(
         letter_id=item.letter_id,
         case_number=item.case_number,
@@ -409,7 +419,7 @@ def hit_from_item(
         category=item.category,
         sections=list(item.sections),
         case_outcome=item.case_outcome,
-        snippet_html=make_snippet([item.rationale, item.request], highlight) if passages else "",
+        snippet_html=snippet_html,
         url=item_url(item.letter_id, item.ordinal),
         score=float(score),
     )

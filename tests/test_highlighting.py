@@ -8,7 +8,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search.highlighting import highlight_terms, highlight_text, make_snippet
+from search.highlighting import highlight_terms, highlight_text, make_snippet, make_snippets
 
 OTHER_TAGS = re.compile(r"<(?!/?mark>)[^>]*>")
 HOSTILE = 'Opioids <script>alert(1)</script> <img src=x onerror=alert(2)> & "quotes" \'too\''
@@ -52,4 +52,17 @@ def test_a_snippet_is_the_best_passage_of_the_first_source_with_matches():
 @given(st.text(max_size=300), st.lists(st.sampled_from(["script", "img", "a*", "x", "é"])))
 def test_no_text_ever_becomes_markup(text, terms):
     for html in (highlight_text(text, terms), make_snippet([text], terms)):
+        assert "<" not in html.replace("<mark>", "").replace("</mark>", ""), html
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.text(max_size=200), min_size=2, max_size=6),
+    st.lists(st.sampled_from(["script", "hr", "mark", "a*", "x", "pain"])),
+)
+def test_a_page_of_passages_cleaned_together_equals_each_cleaned_alone(texts, terms):
+    hostile = [*texts, HOSTILE, "<hr><mark>x</mark></hr> &lt;hr&gt; <HR/>"]
+    together = make_snippets([[t] for t in hostile], terms)
+    assert together == [make_snippet([t], terms) for t in hostile]
+    for html in together:
         assert "<" not in html.replace("<mark>", "").replace("</mark>", ""), html

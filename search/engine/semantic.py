@@ -119,6 +119,10 @@ class QueryVectors:
         self._lock = threading.Lock()
         self._broken: str | None = None
 
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
     def get(self, text: str) -> np.ndarray | None:
         text = text.strip()
         if not text or self._broken is not None:

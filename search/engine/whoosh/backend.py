@@ -152,6 +152,7 @@ class WhooshBackend:
     stem = staticmethod(schema.stem)
 
     def clear_caches(self) -> None:
+        semantic.query_vectors.clear()
         with contextlib.suppress(Exception):
             self.snapshot().clear_caches()
 
