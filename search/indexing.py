@@ -342,11 +342,12 @@ def rebuild_index(progress=None) -> int:
     return counted
 
 
-def embed_pending(*, limit: int | None = None, progress=None) -> EmbeddingReport:
+def embed_pending(*, limit: int | None = None, progress=None, workers: int = 1) -> EmbeddingReport:
     """Embed the indexed items that have no vector yet (the step after writing by which an item
-    becomes findable by meaning); an unavailable index or model is reported, not raised."""
+    becomes findable by meaning), in `workers` processes; an unavailable index or model is
+    reported, not raised."""
     try:
-        return get_backend().embed_missing(limit=limit, progress=progress)
+        return get_backend().embed_missing(limit=limit, progress=progress, workers=workers)
     except IndexUnavailable as exc:
         return EmbeddingReport(unavailable=f"the search index is unavailable: {exc}")
 

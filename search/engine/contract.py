@@ -225,9 +225,11 @@ class SearchBackend(Protocol):
     def clear_caches(self) -> None: ...
 
     def embed_missing(self, *, limit: int | None = None,
-                      progress: Callable[[int], None] | None = None) -> EmbeddingReport:
-        """Embed the live items that have no vector yet (at most `limit`): the catch-up step
-        after writing, by which an item becomes findable by meaning."""
+                      progress: Callable[[int], None] | None = None,
+                      workers: int = 1) -> EmbeddingReport:
+        """Embed the live items that have no vector yet (at most `limit`, in `workers`
+        processes): the catch-up step after writing, by which an item becomes findable by
+        meaning."""
         ...
 
     def vector_coverage(self) -> tuple[int, int]:

@@ -83,16 +83,36 @@ def open_store(generation_folder: Path, *, create: bool = False) -> VectorStore 
         return None
 
 
-def embed_items(store: VectorStore, items: Sequence[tuple[str, str]]) -> int:
-    """Embed (item id, text) pairs into `store` in batches; the count embedded."""
+def embed_items(store: VectorStore, items: Sequence[tuple[str, str]], pool=None) -> int:
+    """Embed (item id, text) pairs into `store` in batches; the count embedded. With `pool` (an
+    executor from `embedding_pool`), the batches are embedded by its processes and stored here,
+    in this one process, in order."""
+    batches = [items[start : start + EMBED_BATCH] for start in range(0, len(items), EMBED_BATCH)]
+    texts = [[text for _, text in batch] for batch in batches]
+    vectors_of = pool.map(embed_texts, texts) if pool is not None else map(embed_texts, texts)
     done = 0
-    model = embedding.load_model()
-    for start in range(0, len(items), EMBED_BATCH):
-        batch = items[start : start + EMBED_BATCH]
-        vectors = model.embed([text for _, text in batch])
+    for batch, vectors in zip(batches, vectors_of, strict=True):
         store.put(vector_keys(item_id for item_id, _ in batch), vectors)
         done += len(batch)
     return done
+
+
+def embed_texts(texts: list[str]) -> np.ndarray:
+    """The model's vectors of `texts` (a worker process's job: the model loads once in each)."""
+    return embedding.load_model().embed(texts)
+
+
+def embedding_pool(workers: int):
+    """A process pool for embed_items, or None for one process. Each worker maps the same
+    weights file (shared pages) and runs one BLAS thread, so N workers use N cores."""
+    if workers <= 1:
+        return None
+    import concurrent.futures
+    import multiprocessing
+
+    return concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+    )
 
 
 # ---- the query's side

@@ -189,8 +189,10 @@ class WhooshBackend:
 
     # -- item vectors (ranking by meaning)
 
-    def embed_missing(self, *, limit: int | None = None, progress=None) -> EmbeddingReport:
-        return meaning.embed_missing(self.snapshot(), limit=limit, progress=progress)
+    def embed_missing(self, *, limit: int | None = None, progress=None,
+                      workers: int = 1) -> EmbeddingReport:
+        return meaning.embed_missing(self.snapshot(), limit=limit, progress=progress,
+                                     workers=workers)
 
     def vector_coverage(self) -> tuple[int, int]:
         snap = self.snapshot()

@@ -89,7 +89,8 @@ class DocumentVectors:
 # ---- writing the generation's vectors
 
 
-def embed_missing(snap, *, limit: int | None = None, progress=None) -> EmbeddingReport:
+def embed_missing(snap, *, limit: int | None = None, progress=None,
+                  workers: int = 1) -> EmbeddingReport:
     """Embed the snapshot's live items that have no vector yet, from the request and rationale
     stored in the index (no database needed), in batches committed one by one: a search sees
     each batch as soon as it is in, and a killed job loses at most one batch."""
@@ -111,16 +112,21 @@ def embed_missing(snap, *, limit: int | None = None, progress=None) -> Embedding
     except (embedding.ModelNotInstalled, embedding.WeightsMismatch) as exc:
         report.unavailable = str(exc)
         return report
-    for start in range(0, len(todo), semantic.EMBED_BATCH * 4):
-        batch = []
-        for docnum in todo[start : start + semantic.EMBED_BATCH * 4]:
-            meta = snap.stored(int(docnum))
-            item = stored_item(meta)
-            batch.append((item.item_id, semantic.item_text(item.request, item.rationale)))
-        report.embedded += semantic.embed_items(store, batch)
-        report.remaining -= len(batch)
-        if progress:
-            progress(report.embedded)
+    step = semantic.EMBED_BATCH * 4 * max(1, workers)
+    pool = semantic.embedding_pool(min(workers, -(-len(todo) // semantic.EMBED_BATCH)))
+    try:
+        for start in range(0, len(todo), step):
+            batch = []
+            for docnum in todo[start : start + step]:
+                item = stored_item(snap.stored(int(docnum)))
+                batch.append((item.item_id, semantic.item_text(item.request, item.rationale)))
+            report.embedded += semantic.embed_items(store, batch, pool)
+            report.remaining -= len(batch)
+            if progress:
+                progress(report.embedded)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     report.seconds = time.monotonic() - started
     return report
 

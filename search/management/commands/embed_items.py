@@ -22,12 +22,16 @@ class Command(BaseCommand):
                             help="keep running: catch up again every --interval seconds")
         parser.add_argument("--interval", type=float, default=30.0,
                             help="seconds between passes with --follow (default 30)")
+        parser.add_argument("--workers", type=int, default=1,
+                            help="processes that embed (default 1: leave the other cores to the "
+                                 "server; a bulk catch-up may use them all)")
         parser.add_argument("--json", dest="as_json", action="store_true",
                             help="one JSON object per pass on stdout")
 
-    def handle(self, *args, limit=None, follow=False, interval=30.0, as_json=False, **options):
+    def handle(self, *args, limit=None, follow=False, interval=30.0, as_json=False, workers=1,
+               **options):
         while True:
-            report = embed_pending(limit=limit)
+            report = embed_pending(limit=limit, workers=max(1, workers))
             if as_json:
                 self.stdout.write(json.dumps(embedding_json(report)))
             elif report.embedded or report.unavailable or not follow:

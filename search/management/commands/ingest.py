@@ -1,6 +1,7 @@
 """python manage.py ingest PATH... : store IMR letters from files, folders and zip archives."""
 
 import json
+import os
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -48,7 +49,9 @@ class Command(BaseCommand):
             sys.stderr.write("\n")
         # The letters are searchable by words now; their vectors follow (the embedding rate is
         # reported apart from the ingest rate).
-        embedded = None if no_embed or report.error else embed_pending()
+        embedded = (
+            None if no_embed or report.error else embed_pending(workers=os.cpu_count() or 1)
+        )
         if as_json:
             out = report.as_json()
             if embedded is not None:

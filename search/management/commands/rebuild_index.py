@@ -1,5 +1,6 @@
 """python manage.py rebuild_index: build a fresh index from the database and switch to it."""
 
+import os
 import time
 
 from django.core.management.base import BaseCommand
@@ -29,4 +30,4 @@ class Command(BaseCommand):
         elapsed = time.monotonic() - started
         self.stdout.write(f"Indexed {count} items in {elapsed:.1f} s.")
         if not options["no_embed"]:
-            self.stdout.write(embedding_line(embed_pending()))
+            self.stdout.write(embedding_line(embed_pending(workers=os.cpu_count() or 1)))

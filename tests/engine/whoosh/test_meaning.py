@@ -14,6 +14,7 @@ from search.engine import semantic
 from search.engine.whoosh.bits import docnums_from_bits, mask_from_bits
 from search.engine.whoosh.compiler import term
 from search.indexing import embed_pending, rebuild_index, sync_pending
+from search.models import Determination
 from search.searching import SearchRequest, run_search, similar_to_text
 from search.web.forms import SearchForm
 from tests.search_support import store_hand_letter, store_synthetic
@@ -122,6 +123,22 @@ class TestTheCatchUp:
         assert first.embedded == get_backend().vector_coverage()[1] > 0
         assert first.remaining == 0 and first.rate > 0
         assert embed_pending().embedded == 0
+
+    def test_worker_processes_store_the_same_vectors(self):
+        store_synthetic(2)
+        sync_pending()
+        report = embed_pending(workers=2)
+        assert report.embedded == get_backend().vector_coverage()[1] > 0
+        snap = get_backend().snapshot()
+        store, _ = snap.meaning.rows()
+        item = next(iter(snap.live_ids()[0]))
+        hit = run_search(SearchRequest(q=item.split("#")[0])).hits
+        mine = next(h for h in hit if h.item_id == item)
+        expected = semantic.embed_texts(
+            [semantic.item_text(mine.request, Determination.objects.get(
+                letter__public_id=mine.letter_id, ordinal=mine.ordinal).rationale)]
+        )[0]
+        assert float(store.get(semantic.vector_key(item)) @ expected) > 0.999
 
     def test_a_replaced_letter_is_embedded_again(self):
         store_hand_letter("CM16-0000042", [("Knee brace", "upheld", "Not indicated.")])
