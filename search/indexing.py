@@ -379,6 +379,7 @@ class IndexReport:
     pending_letters: list[str] = field(default_factory=list)
     database_items: int = 0
     index_items: int = 0
+    items_with_vector: int | None = None  # ranked by meaning too (None: not known)
     error: str = ""
 
     @property
@@ -392,6 +393,10 @@ class IndexReport:
 
     def lines(self, limit: int = 50) -> list[str]:
         out = [f"database items: {self.database_items}, index items: {self.index_items}"]
+        if self.items_with_vector is not None:
+            # Not a disagreement: vectors follow the index (embed_items catches up).
+            out.append(f"index items ranked by meaning too (with a vector): "
+                       f"{self.items_with_vector} of {self.index_items}")
         if self.error:
             out.append(f"error: {self.error}")
         for title, values in (
@@ -426,6 +431,10 @@ def check_index() -> IndexReport:
         report.missing_from_index = sorted(database_ids)
         return report
     report.index_items = len(indexed_ids)
+    try:
+        report.items_with_vector = get_backend().vector_coverage()[0]
+    except IndexUnavailable:
+        pass
     report.missing_from_index = sorted(database_ids - indexed_ids)
     report.missing_from_database = sorted(indexed_ids - database_ids)
     return report

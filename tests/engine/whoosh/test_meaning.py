@@ -13,7 +13,7 @@ from search.backends import get_backend
 from search.engine import semantic
 from search.engine.whoosh.bits import docnums_from_bits, mask_from_bits
 from search.engine.whoosh.compiler import term
-from search.indexing import embed_pending, rebuild_index, sync_pending
+from search.indexing import check_index, embed_pending, rebuild_index, sync_pending
 from search.models import Determination
 from search.searching import SearchRequest, run_search, similar_to_text
 from search.web.forms import SearchForm
@@ -168,6 +168,16 @@ class TestTheCatchUp:
         call_command("rebuild_index")
         out = capsys.readouterr().out
         assert "0 items embedded" in out
+
+    def test_check_index_says_how_many_items_have_a_vector(self, capsys):
+        store_synthetic(2)
+        sync_pending()
+        report = check_index()
+        assert report.clean and report.items_with_vector == 0
+        embed_pending()
+        call_command("check_index")
+        items = get_backend().vector_coverage()[1]
+        assert f"(with a vector): {items} of {items}" in capsys.readouterr().out
 
     def test_embed_items_command_reports_and_is_idempotent(self, capsys):
         store_synthetic(2)
