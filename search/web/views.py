@@ -188,8 +188,11 @@ def letter_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         if other is not None:
             return HttpResponseRedirect(reverse("letter", args=[other.public_id]))
         return not_found(request, letter_id=public_id)
-    q = request.GET.get("q", "")[:1000]
-    terms = highlight_terms(q)
+    # A hit links here with its whole search (query, filters, sort, page): the searched words are
+    # marked, and "Back to the search" returns to that same search.
+    search_request = SearchForm(request.GET).search_request()
+    back_querystring = search_request.querystring()
+    terms = highlight_terms(search_request.q)
     determinations = sorted(letter.determinations.all(), key=lambda d: d.ordinal)
     # From the database only: each item's similar precedents are a search of their own, fetched
     # when the reader opens them (item_similar), so the letter itself stays fast.
@@ -202,7 +205,7 @@ def letter_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         case_outcome=letter.case_outcome if determinations else "",
         timeliness=Timeliness.of_letter(letter).rows(),
         state_url=STATE_CASE_URL.format(case_number) if REAL_CASE_NUMBER.match(case_number) else "",
-        back_to_search=f"{reverse('search')}?{request.GET.urlencode()}" if q else "",
+        back_to_search=f"{reverse('search')}?{back_querystring}" if back_querystring else "",
     )
     return render(request, "search/letter.html", context)
 
