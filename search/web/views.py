@@ -85,7 +85,8 @@ class PartyGuideline:
 @dataclass
 class ItemView:
     determination: Determination
-    request_html: SafeString
+    request_html: SafeString  # the heading: the request, or a fragment with its whole request
+    index_label: str
     rationale_html: SafeString
     guidelines: list[PartyGuideline]
     citation_line: str
@@ -148,6 +149,31 @@ def _citation_date(value) -> str:
     return f"{_MONTHS[value.month - 1]} {value.day}, {value.year}"
 
 
+# A modified request's remaining portion is often a fragment of the original request ("with open
+# carpal tunnel release"): alone as a heading it does not say what was requested.
+_FRAGMENT = re.compile(r"^(?:with|and|plus|including|or|of|for|to|w/)\b", re.IGNORECASE)
+
+
+def _is_fragment(determination: Determination) -> bool:
+    request = determination.request
+    return bool(
+        determination.original_request and request[:1].islower() and _FRAGMENT.match(request)
+    )
+
+
+def item_heading(determination: Determination) -> str:
+    if _is_fragment(determination):
+        return f"{determination.original_request}, remaining portion: {determination.request}"
+    return determination.request or determination.heading
+
+
+def item_index_label(determination: Determination) -> str:
+    """The item in the letter's list of items, where it is cut short: the fragment first."""
+    if _is_fragment(determination):
+        return f"{determination.request} (part of: {determination.original_request})"
+    return determination.request or determination.heading
+
+
 def _item_view(letter: Letter, determination: Determination, terms: list[str]) -> ItemView:
     citations = sorted(determination.citations.all(), key=lambda c: (c.party, c.position))
     guidelines = [
@@ -168,7 +194,8 @@ def _item_view(letter: Letter, determination: Determination, terms: list[str]) -
     ]
     return ItemView(
         determination=determination,
-        request_html=marked(determination.request or determination.heading, terms),
+        request_html=marked(item_heading(determination), terms),
+        index_label=item_index_label(determination),
         rationale_html=marked(determination.rationale, terms),
         guidelines=guidelines,
         citation_line=citation_line(letter, determination),
