@@ -355,7 +355,11 @@ def run_search(
         result.timed_out = True
         result.notices.append("The search took too long: showing the best results found in time.")
     result.pasted = parsed.pasted
-    highlight = list(dict.fromkeys([*parsed.highlight, *answer.highlight]))
+    # A pasted text is ranked by the finder's treatment words: only those are marked, not every
+    # word of the text ("was", "under", "12").
+    highlight = list(
+        dict.fromkeys(answer.highlight if parsed.pasted else [*parsed.highlight, *answer.highlight])
+    )
     snippets = (
         make_snippets([[h.item.rationale, h.item.request] for h in answer.hits], highlight)
         if passages else [""] * len(answer.hits)

@@ -85,7 +85,8 @@ class PartyGuideline:
 @dataclass
 class ItemView:
     determination: Determination
-    request_html: SafeString
+    request_html: SafeString  # the heading: the request, or a fragment with its whole request
+    index_label: str
     rationale_html: SafeString
     guidelines: list[PartyGuideline]
     citation_line: str
@@ -148,6 +149,31 @@ def _citation_date(value) -> str:
     return f"{_MONTHS[value.month - 1]} {value.day}, {value.year}"
 
 
+# A modified request's remaining portion is often a fragment of the original request ("with open
+# carpal tunnel release"): alone as a heading it does not say what was requested.
+_FRAGMENT = re.compile(r"^(?:with|and|plus|including|or|of|for|to|w/)\b", re.IGNORECASE)
+
+
+def _is_fragment(determination: Determination) -> bool:
+    request = determination.request
+    return bool(
+        determination.original_request and request[:1].islower() and _FRAGMENT.match(request)
+    )
+
+
+def item_heading(determination: Determination) -> str:
+    if _is_fragment(determination):
+        return f"{determination.original_request}, remaining portion: {determination.request}"
+    return determination.request or determination.heading
+
+
+def item_index_label(determination: Determination) -> str:
+    """The item in the letter's list of items, where it is cut short: the fragment first."""
+    if _is_fragment(determination):
+        return f"{determination.request} (part of: {determination.original_request})"
+    return determination.request or determination.heading
+
+
 def _item_view(letter: Letter, determination: Determination, terms: list[str]) -> ItemView:
     citations = sorted(determination.citations.all(), key=lambda c: (c.party, c.position))
     guidelines = [
@@ -168,7 +194,8 @@ def _item_view(letter: Letter, determination: Determination, terms: list[str]) -
     ]
     return ItemView(
         determination=determination,
-        request_html=marked(determination.request or determination.heading, terms),
+        request_html=marked(item_heading(determination), terms),
+        index_label=item_index_label(determination),
         rationale_html=marked(determination.rationale, terms),
         guidelines=guidelines,
         citation_line=citation_line(letter, determination),
@@ -188,8 +215,11 @@ def letter_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         if other is not None:
             return HttpResponseRedirect(reverse("letter", args=[other.public_id]))
         return not_found(request, letter_id=public_id)
-    q = request.GET.get("q", "")[:1000]
-    terms = highlight_terms(q)
+    # A hit links here with its whole search (query, filters, sort, page): the searched words are
+    # marked, and "Back to the search" returns to that same search.
+    search_request = SearchForm(request.GET).search_request()
+    back_querystring = search_request.querystring()
+    terms = highlight_terms(search_request.q)
     determinations = sorted(letter.determinations.all(), key=lambda d: d.ordinal)
     # From the database only: each item's similar precedents are a search of their own, fetched
     # when the reader opens them (item_similar), so the letter itself stays fast.
@@ -202,7 +232,7 @@ def letter_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         case_outcome=letter.case_outcome if determinations else "",
         timeliness=Timeliness.of_letter(letter).rows(),
         state_url=STATE_CASE_URL.format(case_number) if REAL_CASE_NUMBER.match(case_number) else "",
-        back_to_search=f"{reverse('search')}?{request.GET.urlencode()}" if q else "",
+        back_to_search=f"{reverse('search')}?{back_querystring}" if back_querystring else "",
     )
     return render(request, "search/letter.html", context)
 

@@ -153,9 +153,11 @@ def test_the_copied_url_shows_the_same_results_in_a_fresh_browser(site, page, br
 def test_back_restores_the_previous_search_with_the_query_box_filled(site, page):
     page.goto(site + "/")
     page.locator("#q").fill("therapy")
+    page.locator("#q").press("Enter")
     wait_for_url(page, r"\?q=therapy$")
     therapy_titles = hit_titles(page)
     page.locator("#q").fill("mri")
+    page.locator("#q").press("Enter")
     wait_for_url(page, r"\?q=mri$")
     assert hit_titles(page) != therapy_titles
 
@@ -346,5 +348,269 @@ def test_more_filters_without_javascript(site, browser):
         page.wait_for_url(re.compile(r"(?=.*days_to_decision=15-30)(?=.*received_from=2016-11-15)"))
         assert page.locator("#received_from").input_value() == "2016-11-15"
         assert page.locator("#facet-days_to_decision-15-30").is_checked()
+    finally:
+        context.close()
+
+
+# --- reading, printing and citing a letter; the search page on every device ---------------------
+
+# The one sample letter with nine disputed items (tests key letters by case number, never text).
+NINE_ITEM_CASE = "CM17-0007142"
+PRINTS = SCREENSHOTS.parent / "print"
+
+
+def nine_item_letter() -> Letter:
+    letter = Letter.objects.filter(case_number=NINE_ITEM_CASE).first()
+    if letter is None or letter.determinations.count() != 9:
+        pytest.skip(f"{NINE_ITEM_CASE} (nine items) is not among the sample letters")
+    return letter
+
+
+def test_a_letter_prints_as_a_clean_citation_copy(site, page):
+    letter = nine_item_letter()
+    page.goto(f"{site}/letters/{letter.public_id}/?q=therapy+request")
+    assert page.locator(".letter-main mark").count() > 0  # marked on screen
+    page.emulate_media(media="print")
+    facts = page.locator(".facts-panel").bounding_box()
+    summary = page.locator(".summary-prose")
+    items = page.locator("section.item")
+    assert items.count() == 9
+    # The case facts come first, then the summary, then every item.
+    assert facts["y"] < summary.bounding_box()["y"] < items.first.bounding_box()["y"]
+    # The whole summary: no clipped box with a scroll of its own.
+    assert summary.evaluate("e => e.scrollHeight <= e.clientHeight + 1")
+    assert summary.evaluate("e => getComputedStyle(e).overflowY") == "visible"
+    # No heading is left without what it heads.
+    assert not page.locator(".items-heading").is_visible()
+    assert not page.locator(".item-index").is_visible()
+    # The source's address is written out.
+    after = page.locator(".source-link a").evaluate(
+        "a => getComputedStyle(a, '::after').content"
+    )
+    assert f"caseno={letter.case_number}" in after
+    # Quoted text prints as the letter has it: a searched word looks like its neighbours.
+    mark = page.locator(".letter-main mark").first
+    style = mark.evaluate(
+        """m => { const s = getComputedStyle(m), p = getComputedStyle(m.parentElement);
+        return [s.backgroundColor, s.fontWeight === p.fontWeight, s.textDecorationLine]; }"""
+    )
+    assert style == ["rgba(0, 0, 0, 0)", True, "none"]
+    for selector in (".site-header", ".crumbs", ".similar", ".permalink", ".cite-line button"):
+        assert not page.locator(selector).first.is_visible(), selector
+    PRINTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 794, "height": 1123})  # an A4 page at 96 dpi
+    page.screenshot(path=str(PRINTS / "letter-nine-items-print.png"), full_page=True)
+    page.pdf(path=str(PRINTS / "letter-nine-items.pdf"), format="Letter")
+
+
+def test_on_screen_the_summary_is_shown_whole(site, page):
+    letter = nine_item_letter()
+    page.goto(f"{site}/letters/{letter.public_id}/")
+    summary = page.locator(".summary-prose")
+    assert summary.evaluate("e => e.scrollHeight <= e.clientHeight + 1")
+    assert summary.evaluate("e => getComputedStyle(e).overflowY") == "visible"
+    # The item's address is an icon, not "#item-N" text on every heading.
+    assert "#item-" not in page.locator("#item-1 .item-title").inner_text()
+    expect(page.get_by_role("link", name="Link to item 1")).to_have_attribute("href", "#item-1")
+
+
+def test_a_hit_and_back_to_the_search_keep_the_whole_search(site, page):
+    page.goto(site + "/?q=therapy&outcome=upheld&sort=newest")
+    count, titles = total(page), hit_titles(page)
+    link = page.locator("#results .hit-title a").first
+    href = link.get_attribute("href")
+    assert "q=therapy" in href and "outcome=upheld" in href and "sort=newest" in href
+    link.click()
+    page.wait_for_url(re.compile(r"/letters/"))
+    back = page.get_by_role("link", name=re.compile("Back to the search"))
+    back.click()
+    wait_for_url(page, r"/\?(?=.*q=therapy)(?=.*outcome=upheld)(?=.*sort=newest)")
+    assert page.locator("#facet-outcome-upheld").is_checked()
+    assert page.locator("#sort").input_value() == "newest"
+    assert total(page) == count and hit_titles(page) == titles
+
+
+def history_length(page) -> int:
+    return page.evaluate("history.length")
+
+
+def test_typing_replaces_the_address_and_a_settled_search_adds_one_entry(site, page):
+    page.goto(site + "/")
+    start, everything = history_length(page), total(page)
+    box = page.locator("#q")
+    # Typed with pauses longer than the search's delay: a search after each pause.
+    for part in ("physical", " thera", "py"):
+        box.press_sequentially(part, delay=20)
+        page.wait_for_timeout(600)
+        page.wait_for_load_state("networkidle")
+    wait_for_url(page, r"\?q=physical\+therapy$")
+    assert history_length(page) == start + 1  # one entry for the whole typing
+    with page.expect_response(lambda response: "q=physical" in response.url):
+        box.press("Enter")  # settles the same search: no second entry for it
+    page.wait_for_timeout(100)  # the swap after the response
+    assert history_length(page) == start + 1
+    page.locator("#facet-outcome-upheld").check()
+    wait_for_url(page, r"outcome=upheld")
+    assert history_length(page) == start + 2
+    page.go_back()
+    wait_for_url(page, r"\?q=physical\+therapy$")
+    # Back asks the server for the page: wait until it is shown.
+    expect(page.locator("#facet-outcome-upheld")).not_to_be_checked()
+    expect(page.locator("#q")).to_have_value("physical therapy")
+    page.go_back()
+    wait_for_url(page, r"/$")
+    expect(page.locator("#q")).to_have_value("")
+    expect(page.locator("#results .results-total strong")).to_have_text(f"{everything:,}")
+
+
+def announced(page) -> str:
+    page.wait_for_function("document.getElementById('announcer').textContent.length > 0")
+    return page.locator("#announcer").inner_text()
+
+
+def test_one_live_region_outside_the_results_states_the_count_and_the_copies(site, page):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(site + "/")
+    region = page.locator("[aria-live], [role=status], [role=alert]")
+    assert region.count() == 1
+    assert region.get_attribute("id") == "announcer"
+    assert region.get_attribute("aria-live") == "polite"
+    assert page.locator("#results #announcer").count() == 0
+    page.locator("#q").fill("therapy")
+    page.locator("#q").press("Enter")
+    wait_for_url(page, r"q=therapy")
+    expect(page.locator("#announcer")).to_have_text(
+        page.locator("#results .results-total").inner_text()
+    )
+    assert str(total(page)) in announced(page)
+    # Still the one region after the swap.
+    assert page.locator("[aria-live], [role=status], [role=alert]").count() == 1
+    page.get_by_role("button", name="Copy link").click()
+    expect(page.locator("#announcer")).to_have_text("Link to this page copied")
+
+    letter = nine_item_letter()
+    page.goto(f"{site}/letters/{letter.public_id}/")
+    page.locator("#item-2").get_by_role("button", name="Copy citation").click()
+    citation = page.locator("#cite-2").inner_text()
+    expect(page.locator("#announcer")).to_have_text(f"Citation copied: {citation}")
+
+
+CLS_OBSERVER = """() => new Promise(resolve => {
+  let total = 0;
+  new PerformanceObserver(list => {
+    for (const entry of list.getEntries()) if (!entry.hadRecentInput) total += entry.value;
+  }).observe({type: "layout-shift", buffered: true});
+  setTimeout(() => resolve(total), 500);
+})"""
+
+
+def test_on_a_phone_the_filters_come_folded_and_the_new_count_shows_where_one_is(site, browser):
+    context = browser.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        sent = page.request.get(site + "/?q=therapy").text()
+        assert '<details class="filters">' in sent  # folded by the server, not after load
+        for _ in range(3):
+            page.goto(site + "/?q=therapy")
+            page.wait_for_load_state("networkidle")
+            assert page.evaluate(CLS_OBSERVER) == 0
+            assert not page.locator("details.filters").evaluate("d => d.open")
+        # Opened and a value ticked: the results are far below, so the new count comes here.
+        page.locator("details.filters > summary").click()
+        page.locator("#facet-outcome-overturned").check()
+        wait_for_url(page, r"outcome=overturned")
+        jump = page.locator("#results-jump")
+        expect(jump).to_be_visible()
+        assert jump.inner_text().startswith(f"{total(page)} disputed item")
+        box = jump.bounding_box()
+        assert 0 <= box["y"] and box["y"] + box["height"] <= PHONE["height"]
+        page.screenshot(path=str(SCREENSHOTS / "search-new-count-phone.png"))
+        jump.click()
+        expect(jump).to_be_hidden()
+        pane = page.locator("#results-pane").bounding_box()
+        assert -2 <= pane["y"] < PHONE["height"] / 2
+        # The filters stayed open for the reader through the swap.
+        assert page.locator("details.filters").evaluate("d => d.open")
+    finally:
+        context.close()
+
+
+def test_on_a_wide_screen_the_filters_show_beside_the_results(site, browser):
+    for javascript in (True, False):
+        context = browser.new_context(viewport=DESKTOP, java_script_enabled=javascript)
+        try:
+            page = context.new_page()
+            page.goto(site + "/?q=therapy")
+            # Shown though sent folded, with and without the script.
+            expect(page.locator("#facet-outcome-upheld")).to_be_visible()
+            if javascript:
+                assert page.evaluate(CLS_OBSERVER) == 0
+                assert page.locator("details.filters").evaluate("d => d.open")
+        finally:
+            context.close()
+
+
+def test_the_skip_link_reaches_the_results_first(site, page):
+    page.goto(site + "/?q=therapy")
+    page.keyboard.press("Tab")
+    skip = page.locator(":focus")
+    assert skip.inner_text() == "Skip to the results"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    # The next stop is in the results, not in the query box or the filters.
+    assert page.evaluate("!!document.activeElement.closest('#results-pane')")
+
+
+def axe_violations(page) -> list[dict]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        {"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]}
+        for v in results.response["violations"]
+    ]
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_axe_finds_no_violation_on_the_main_pages(site, browser, viewport):
+    pytest.importorskip("axe_playwright_python")
+    letter = nine_item_letter()
+    context = browser.new_context(viewport=viewport)
+    try:
+        page = context.new_page()
+        found = {}
+        for path in [
+            "/",
+            "/?q=therapy&outcome=upheld",
+            "/?q=nothing+matches+zzzqx",
+            f"/letters/{letter.public_id}/?q=therapy",
+            f"/letters/{letter.public_id}/items/1/similar/",
+            "/precedents/",
+            "/precedents/?text=12+sessions+cognitive+behavioral+therapy",
+            "/letters/no-such-letter/",
+        ]:
+            page.goto(site + path)
+            page.wait_for_load_state("networkidle")
+            violations = axe_violations(page)
+            if violations:
+                found[path] = violations
+        assert found == {}
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_screenshots_of_a_nine_item_letter(site, browser, viewport):
+    letter = nine_item_letter()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = "desktop" if viewport == DESKTOP else "phone"
+    context = browser.new_context(viewport=viewport)
+    try:
+        page = context.new_page()
+        page.goto(f"{site}/letters/{letter.public_id}/?q=therapy")
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(SCREENSHOTS / f"letter-nine-items-{name}.png"))
+        full = SCREENSHOTS / f"letter-nine-items-full-{name}.png"
+        page.screenshot(path=str(full), full_page=True)
     finally:
         context.close()
