@@ -274,14 +274,17 @@ def _ranked(snap, q, bits: int, count: int, remaining: float, vector):
 
 def fused_top(snap, q, bits: int, count: int, remaining: float, vector, *,
               matched_only: bool = False):
-    """_ranked's fusion: the word and meaning rankings of the documents of `bits`."""
+    """_ranked's fusion: the word and meaning rankings of the documents of `bits` that the
+    ranking words reach (the item's own text: a match only in the letter's case summary scores
+    0 there and stays below every item-text match, in word order, whatever its meaning)."""
     allowed = bits if bits != snap.live_bits else None
     depth = semantic.FUSION_DEPTH
-    words, timed_out = snap.scorer.top_scored(
+    words, timed_out, scored = snap.scorer.top_scored_and_scored(
         q, allowed, max(count, depth) + depth, remaining, matched_only=matched_only
     )
-    meaning = snap.meaning.top(vector, bits, depth)
-    fused = semantic.fuse_rankings([d for d, _ in words[:depth]], [d for d, _ in meaning], depth)
+    head = [d for d, score in words[:depth] if score > 0 or scored is None]
+    meaning = snap.meaning.top(vector, bits if scored is None else scored, depth)
+    fused = semantic.fuse_rankings(head, [d for d, _ in meaning], depth)
     placed = {docnum for docnum, _ in fused}
     ranked = list(fused)
     ranked.extend((docnum, 0.0) for docnum, _ in words if docnum not in placed)

@@ -67,13 +67,15 @@ class DocumentVectors:
         with_vector = 0 if rows is None else int((rows[mask] >= 0).sum())
         return with_vector, int(mask.sum())
 
-    def top(self, query: np.ndarray, bits: int, limit: int) -> list[tuple[int, float]]:
-        """The `limit` documents of `bits` closest to `query`: [(docnum, cosine)], best first
-        (ties by document number); documents without a vector are left out."""
+    def top(self, query: np.ndarray, bits, limit: int) -> list[tuple[int, float]]:
+        """The `limit` documents of `bits` (an int bitset, or a numpy bool array by document
+        number) closest to `query`: [(docnum, cosine)], best first (ties by document number);
+        documents without a vector are left out."""
         store, rows = self.rows()
         if store is None or limit <= 0:
             return []
-        docnums = np.flatnonzero(mask_from_bits(bits, self.size) & (rows >= 0))
+        mask = mask_from_bits(bits, self.size) if isinstance(bits, int) else bits[: self.size]
+        docnums = np.flatnonzero(mask & (rows[: len(mask)] >= 0))
         if not len(docnums):
             return []
         scores = store.cosines(query, rows[docnums])

@@ -169,6 +169,23 @@ class TestTheCatchUp:
         out = capsys.readouterr().out
         assert "0 items embedded" in out
 
+    def test_meaning_never_lifts_a_match_in_the_case_summary_alone(self, monkeypatch):
+        store_hand_letter(
+            "CM16-0000051", [("Knee brace", "upheld", "Not indicated.")],
+            summary="The worker had acupuncture in 2015.",
+        )
+        store_hand_letter("CM16-0000052", [("Acupuncture 6 sessions", "upheld", "No benefit.")])
+        store_hand_letter("CM16-0000053", [("Acupuncture 8 visits", "overturned", "Improved.")])
+        sync_pending()
+        embed_pending()
+        store, _ = get_backend().snapshot().meaning.rows()
+        # The query's vector made the summary-only item's own: by meaning alone it comes first.
+        brace = store.get(semantic.vector_key("CM16-0000051#1"))
+        monkeypatch.setattr(semantic.query_vectors, "get", lambda text: brace)
+        hits = run_search(SearchRequest(q="acupuncture")).hits
+        assert [h.case_number for h in hits][-1] == "CM16-0000051"
+        assert len(hits) == 3
+
     def test_check_index_says_how_many_items_have_a_vector(self, capsys):
         store_synthetic(2)
         sync_pending()
