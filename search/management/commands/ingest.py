@@ -1,11 +1,13 @@
 """python manage.py ingest PATH... : store IMR letters from files, folders and zip archives."""
 
+import argparse
 import json
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from search.ingest import ingest_paths
+from search.ingest import ReaderOptions, ingest_paths
+from search.ingest_workers import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS, default_workers
 
 
 class Command(BaseCommand):
@@ -27,6 +29,27 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-progress", action="store_true", help="no progress bar even on a terminal"
         )
+        parser.add_argument(
+            "--workers",
+            type=_positive(int),
+            default=None,
+            help=f"processes reading files (default: one per core, {default_workers()} here)",
+        )
+        parser.add_argument(
+            "--timeout",
+            type=_positive(float),
+            default=DEFAULT_TIMEOUT_SECONDS,
+            help="seconds one file may take to read; past that it is rejected "
+            f"(default {DEFAULT_TIMEOUT_SECONDS:g})",
+        )
+        parser.add_argument(
+            "--memory-limit",
+            type=_positive(int),
+            default=DEFAULT_MEMORY_MB,
+            metavar="MB",
+            help="memory a worker may use reading one file; past that the file is rejected "
+            f"(default {DEFAULT_MEMORY_MB})",
+        )
 
     def run_from_argv(self, argv):
         # argparse exits with 2 on usage errors already; keep CommandError at 2 as well.
@@ -38,7 +61,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, paths, as_json=False, no_progress=False, **options):
         show_progress = not as_json and not no_progress and sys.stderr.isatty()
-        report = ingest_paths(paths, progress=_progress_bar if show_progress else None)
+        readers = ReaderOptions(
+            workers=options["workers"],
+            timeout=options["timeout"],
+            memory_mb=options["memory_limit"],
+        )
+        report = ingest_paths(
+            paths, progress=_progress_bar if show_progress else None, readers=readers
+        )
         if show_progress:
             sys.stderr.write("\n")
         if as_json:
@@ -63,6 +93,19 @@ class Command(BaseCommand):
             sys.exit(3)
         if report.rejected:
             sys.exit(1)
+
+
+def _positive(kind):
+    def parse(value: str):
+        try:
+            number = kind(value)
+        except ValueError:
+            number = 0
+        if not number > 0:
+            raise argparse.ArgumentTypeError(f"must be a positive number, not {value!r}")
+        return number
+
+    return parse
 
 
 def _progress_bar(done: int, total: int) -> None:
