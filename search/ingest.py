@@ -80,6 +80,8 @@ class IngestReport:
     # Set when the run stopped before the end: why, and the files it did not store.
     error: str = ""
     not_stored: list[dict] = field(default_factory=list)
+    # Not in the JSON report: the largest peak memory of a reader process (MB).
+    worker_peak_rss_mb: float = 0.0
 
     def add(self, path: str, status: str, letter: Letter | None = None, reason: str = "") -> None:
         if status == REJECTED:
@@ -107,6 +109,7 @@ class IngestReport:
         self.rejected.extend(other.rejected)
         self.letters.extend(other.letters)
         self.indexed += other.indexed
+        self.worker_peak_rss_mb = max(self.worker_peak_rss_mb, other.worker_peak_rss_mb)
         self.error = self.error or other.error
         self.not_stored.extend(other.not_stored)
 
@@ -179,6 +182,7 @@ def ingest_paths(
                     progress(done, len(candidates))
                 _store_result(entry, result, batch)
             current = None
+        report.worker_peak_rss_mb = pool.worker_peak_rss_mb
     except StoreUnavailable:
         reading = candidates[current] if current is not None else None
         if isinstance(reading, Path) and reading.suffix.lower() == ".zip":
@@ -214,6 +218,7 @@ def ingest_upload(
         with LetterBatch(report) as batch, (readers or ReaderOptions()).readers(files) as pool:
             for _, entry, result in pool.read((None, entry) for entry in entries):
                 _store_result(entry, result, batch)
+        report.worker_peak_rss_mb = pool.worker_peak_rss_mb
     except StoreUnavailable:
         return report  # report.error says why; the batch is in report.not_stored
     if update_index:

@@ -88,13 +88,16 @@ def _start_worker(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _read_in_worker(entry: LetterFile, memory_mb: int) -> ReadLetter | Unreadable:
+def _read_in_worker(entry: LetterFile, memory_mb: int) -> tuple[ReadLetter | Unreadable, int]:
+    """The file's result, and the worker's peak memory so far (KB), for the run's report."""
+    result = None
     if os.environ.get(FAULTS_ENV) == "1" and entry.data.startswith(FAULT_MARKER):
         try:
             _test_fault(entry.data[len(FAULT_MARKER) :].strip().decode("ascii", "replace"))
         except MemoryError:  # as read_letter reports it
-            return Unreadable(_out_of_memory(memory_mb))
-    return read_letter(entry, memory_mb)
+            result = Unreadable(_out_of_memory(memory_mb))
+    result = result or read_letter(entry, memory_mb)
+    return result, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _test_fault(kind: str) -> None:
@@ -130,6 +133,8 @@ class LetterReaders:
         self.timeout = timeout or DEFAULT_TIMEOUT_SECONDS
         self.memory_mb = memory_mb or DEFAULT_MEMORY_MB
         self.pool: ProcessPool | None = None
+        # The largest peak memory (ru_maxrss, MB) a worker reported after a file.
+        self.worker_peak_rss_mb = 0.0
 
     def __enter__(self) -> LetterReaders:
         self.pool = ProcessPool(
@@ -170,7 +175,9 @@ class LetterReaders:
         if future is None:
             return key, entry, None
         try:
-            return key, entry, future.result()
+            result, peak_kb = future.result()
+            self.worker_peak_rss_mb = max(self.worker_peak_rss_mb, peak_kb / 1024)
+            return key, entry, result
         except FutureTimeout:
             reason = f"reading it took longer than {self.timeout:g} seconds, so it was stopped"
         except ProcessExpired as exc:

@@ -5,37 +5,20 @@ rationales, summary, warnings. pypdf is the slow side (a quarter of a second a l
 default run takes every tenth letter and the slow run (.ci/run) all of them.
 """
 
-import dataclasses
-
 import pytest
 
+from benchmarks.extractors import differences
 from search.ingest import text_hash
 from search.letters.extract import clean_text, pdfium_text, pypdf_text
 from search.letters.parser import parse_letter
-
-
-def _differences(left, right, path="letter"):
-    """(field path, left value, right value) for every field where two parses differ."""
-    if dataclasses.is_dataclass(left) and type(left) is type(right):
-        for item in dataclasses.fields(left):
-            yield from _differences(
-                getattr(left, item.name), getattr(right, item.name), f"{path}.{item.name}"
-            )
-    elif isinstance(left, list | tuple) and isinstance(right, list | tuple) and len(left) == len(
-        right
-    ):
-        for index, (one, other) in enumerate(zip(left, right, strict=True)):
-            yield from _differences(one, other, f"{path}[{index}]")
-    elif left != right:
-        yield path, left, right
 
 
 def _assert_same_letter(path):
     data = path.read_bytes()
     by_pdfium = clean_text(pdfium_text(data))
     by_pypdf = clean_text(pypdf_text(data))
-    differences = list(_differences(parse_letter(by_pypdf), parse_letter(by_pdfium)))
-    assert not differences, f"{path.name}: {differences[:3]}"
+    found = list(differences(parse_letter(by_pypdf), parse_letter(by_pdfium)))
+    assert not found, f"{path.name}: {found[:3]}"
     # The same identity too, so a letter stored from pypdf's text reads as unchanged.
     assert text_hash(by_pdfium) == text_hash(by_pypdf), path.name
 

@@ -3,11 +3,16 @@
 import argparse
 import json
 import sys
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 
 from search.ingest import ReaderOptions, ingest_paths
+from search.ingest_speed import pdf_speed
 from search.ingest_workers import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS, default_workers
+
+# PDFs of the run pypdf extracts alone afterwards, for the speed line (about 3 s here).
+PYPDF_SAMPLE = 10
 
 
 class Command(BaseCommand):
@@ -50,6 +55,15 @@ class Command(BaseCommand):
             help="memory a worker may use reading one file; past that the file is rejected "
             f"(default {DEFAULT_MEMORY_MB})",
         )
+        parser.add_argument(
+            "--pypdf-sample",
+            type=int,
+            default=PYPDF_SAMPLE,
+            metavar="N",
+            help="after a run that read PDFs, time pypdf's extraction alone over N of them and "
+            f"print the run's speed against it (default {PYPDF_SAMPLE}; 0: speed only; not with "
+            "--json)",
+        )
 
     def run_from_argv(self, argv):
         # argparse exits with 2 on usage errors already; keep CommandError at 2 as well.
@@ -66,9 +80,11 @@ class Command(BaseCommand):
             timeout=options["timeout"],
             memory_mb=options["memory_limit"],
         )
+        started = time.perf_counter()
         report = ingest_paths(
             paths, progress=_progress_bar if show_progress else None, readers=readers
         )
+        seconds = time.perf_counter() - started
         if show_progress:
             sys.stderr.write("\n")
         if as_json:
@@ -84,6 +100,9 @@ class Command(BaseCommand):
                 f"{report.replaced} replaced, {len(report.rejected)} rejected; "
                 f"{report.indexed} items indexed (one per disputed treatment)"
             )
+            speed = pdf_speed(report, seconds, sample=max(0, options["pypdf_sample"]))
+            if speed.pdf_letters:
+                self.stdout.write(speed.summary())
         if report.error:
             left_out = f"{len(report.not_stored)} files not stored. " if report.not_stored else ""
             self.stderr.write(
