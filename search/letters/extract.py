@@ -36,6 +36,7 @@ _PAGE_NUMBER_LINE = re.compile(r"^\s*(?:page\s+\d+(?:\s+of\s+\d+)?|-\s*\d+\s*-|\
 _ODD_SPACES = re.compile(r"[\u00a0\u2007\u202f\u2000-\u200a\u3000\t]")
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
 _BLANK_RUNS = re.compile(r"\n{3,}")
+_PLAIN_LINE = re.compile(r"[\t\x20-\x7e]*\r?\n?")
 _FORM_FEED = re.compile(r"\n?[ ]*\f([ ]*\n)?")
 # PDFium writes a hyphen that ends a line as U+FFFE and drops the line break after it; pypdf
 # keeps both, and the parser (unwrap.py) decides whether the hyphen joins a word.
@@ -167,7 +168,7 @@ def clean_text(text: str) -> str:
 
     Leading spaces and hard line wraps are kept: the parser unwraps paragraphs itself.
     """
-    text = ftfy.fix_text(text, unescape_html=False, uncurl_quotes=False)
+    text = _fix_mojibake(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _ODD_SPACES.sub(" ", text)
     text = _INVISIBLE.sub("", text)
@@ -180,6 +181,23 @@ def clean_text(text: str) -> str:
     lines = _join_pages(lines)
     text = "\n".join(line.rstrip() for line in lines)
     return _BLANK_RUNS.sub("\n\n", text).strip("\n")
+
+
+def _fix_mojibake(text: str) -> str:
+    """ftfy's fix_text, which fixes each line on its own, run on the lines that can need it.
+
+    A line of printable ASCII (tabs and a CRLF or LF end allowed) holds nothing ftfy changes in
+    the clean text: no mojibake, control or odd character; its line end becomes LF below anyway.
+    Most letter lines are such lines, and ftfy took as long as PDFium's extraction on them."""
+    lines = text.split("\n")
+    fixed = []
+    for index, line in enumerate(lines):
+        segment = line if index == len(lines) - 1 else line + "\n"
+        if _PLAIN_LINE.fullmatch(segment):
+            fixed.append(segment)
+        elif segment:
+            fixed.append(ftfy.fix_text(segment, unescape_html=False, uncurl_quotes=False))
+    return "".join(fixed)
 
 
 def _is_double_spaced(lines: list[str]) -> bool:

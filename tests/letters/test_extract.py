@@ -221,3 +221,21 @@ def test_seed_text_is_cleaned(letters_dir):
     # The double spacing is gone: most lines are followed by text, not by a blank line.
     blank_after = sum(1 for a, b in zip(lines, lines[1:], strict=False) if a and not b)
     assert blank_after < len(lines) / 5
+
+
+def test_clean_text_fixes_as_ftfy_over_the_whole_text_does(pdf_paths, seed_paths):
+    # ftfy runs only on lines that are not plain printable ASCII: the result must be what ftfy
+    # over every line gives, on every sample letter and on lines that do need fixing.
+    import ftfy
+
+    def fully_fixed(text):
+        return clean_text(ftfy.fix_text(text, unescape_html=False, uncurl_quotes=False))
+
+    raw = [pdfium_text(path.read_bytes()) for path in pdf_paths]
+    raw += [decode_text(path.read_bytes()) for path in seed_paths]
+    raw.append(
+        "Section \u00c2\u00a7\u00c2\u00a7 9792.24\r\nbell\x07 and \x1b[1mbold\x1b[0m\rend\n\fp2"
+    )
+    for text in raw:
+        assert clean_text(text) == fully_fixed(text)
+    assert clean_text(raw[-1]) == "Section \u00a7\u00a7 9792.24\nbell and bold\nend\np2"
