@@ -17,7 +17,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+import select
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -82,10 +84,37 @@ def _out_of_memory(memory_mb: int) -> str:
     return f"reading it needed more than the {memory_mb:,} MB of memory a file may use"
 
 
-def _start_worker(memory_mb: int) -> None:
-    """In each new worker: cap its memory, so a file that would exhaust it fails alone."""
+def _start_worker(memory_mb: int, owner: int) -> None:
+    """In each new worker: cap its memory, so a file that would exhaust it fails alone, and end
+    the worker with `owner`, the process that started the pool."""
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    threading.Thread(target=_exit_with, args=(owner,), daemon=True).start()
+
+
+def _exit_with(owner: int) -> None:
+    """Exit as soon as `owner` has ended (killed, say). A worker's parent is the forkserver, not
+    the owner, and a worker busy on a file (or hanging on one) reads no more from the pool."""
+    try:
+        handle = os.pidfd_open(owner)
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):  # no pidfd here (not Linux 5.3+): look once a second
+        while _alive(owner):
+            time.sleep(1)
+        os._exit(1)
+    select.select([handle], [], [])  # readable once the owner has ended
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _read_in_worker(entry: LetterFile, memory_mb: int) -> tuple[ReadLetter | Unreadable, int]:
@@ -140,7 +169,7 @@ class LetterReaders:
         self.pool = ProcessPool(
             max_workers=self.workers,
             initializer=_start_worker,
-            initargs=(self.memory_mb,),
+            initargs=(self.memory_mb, os.getpid()),
             context=_CONTEXT,
         )
         return self

@@ -148,6 +148,35 @@ def test_kill_during_a_parallel_ingest_then_rerun_gives_one_clean_run(tmp_path_f
 
 
 @pytest.mark.slow
+def test_killed_ingest_takes_its_reader_processes_with_it(tmp_path):
+    """Even a worker stuck on a file (which reads nothing more from the pool) ends with the
+    ingest, and so does the forkserver it came from."""
+    from tests.test_crash_safety import alive, child_pids
+
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs /proc to find the reader processes")
+    (tmp_path / "hang.txt").write_bytes(FAULT_MARKER + b"hang")
+    data_dir = migrated_data_dir(tmp_path / "data")
+    process = start_manage(data_dir, "ingest", str(tmp_path / "hang.txt"), **{FAULTS_ENV: "1"})
+    readers: list[int] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None and not readers:
+        # the ingest's children (forkserver, resource tracker), and the forkserver's: a worker
+        readers = [
+            grandchild for child in child_pids(process.pid) for grandchild in child_pids(child)
+        ]
+        time.sleep(0.1)
+    assert readers, "no reader process was seen"
+    servers = child_pids(process.pid)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 15
+    while any(alive(pid) for pid in readers + servers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in readers + servers)
+
+
+@pytest.mark.slow
 @pytest.mark.django_db
 def test_every_sample_letter_exports_as_it_did_when_pypdf_read_it(letters_dir, pdf_paths):
     """`export --jsonl` after the real ingest (PDFium, worker processes) equals, field by field,
