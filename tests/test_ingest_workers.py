@@ -27,6 +27,7 @@ from tests.manage_process import (
     start_manage,
     synthetic_folder,
 )
+from tests.test_crash_safety import alive, child_pids, stored_letters
 
 
 def blank_pdf() -> bytes:
@@ -40,14 +41,6 @@ def blank_pdf() -> bytes:
 def stored_ids(data_dir: Path) -> list[tuple[int, str]]:
     with sqlite3.connect(data_dir / "imr.sqlite3", timeout=30) as connection:
         return connection.execute("select id, public_id from search_letter order by id").fetchall()
-
-
-def stored_count(data_dir: Path) -> int:
-    try:
-        with sqlite3.connect(data_dir / "imr.sqlite3", timeout=30) as connection:
-            return connection.execute("select count(*) from search_letter").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
 
 
 @pytest.fixture(scope="module")
@@ -131,12 +124,12 @@ def test_kill_during_a_parallel_ingest_then_rerun_gives_one_clean_run(tmp_path_f
     process = start_manage(data_dir, "ingest", "--json", "--workers", "2", str(corpus))
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and process.poll() is None:
-        if stored_count(data_dir) >= letters // 3:
+        if stored_letters(data_dir) >= letters // 3:
             break
         time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    assert 0 < stored_count(data_dir) < letters, "the kill did not land mid-run"
+    assert 0 < stored_letters(data_dir) < letters, "the kill did not land mid-run"
 
     rerun = run_manage(data_dir, "ingest", "--json", "--workers", "2", str(corpus))
     assert rerun.returncode == 0, rerun.stderr
@@ -151,8 +144,6 @@ def test_kill_during_a_parallel_ingest_then_rerun_gives_one_clean_run(tmp_path_f
 def test_killed_ingest_takes_its_reader_processes_with_it(tmp_path):
     """Even a worker stuck on a file (which reads nothing more from the pool) ends with the
     ingest, and so does the forkserver it came from."""
-    from tests.test_crash_safety import alive, child_pids
-
     if not Path("/proc/self/stat").exists():
         pytest.skip("needs /proc to find the reader processes")
     (tmp_path / "hang.txt").write_bytes(FAULT_MARKER + b"hang")
