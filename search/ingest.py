@@ -80,8 +80,10 @@ class IngestReport:
     # Set when the run stopped before the end: why, and the files it did not store.
     error: str = ""
     not_stored: list[dict] = field(default_factory=list)
-    # Not in the JSON report: the largest peak memory of a reader process (MB).
+    # Not in the JSON report: the largest peak memory of a reader process (MB), and the time
+    # the index update took.
     worker_peak_rss_mb: float = 0.0
+    index_seconds: float = 0.0
 
     def add(self, path: str, status: str, letter: Letter | None = None, reason: str = "") -> None:
         if status == REJECTED:
@@ -110,6 +112,7 @@ class IngestReport:
         self.letters.extend(other.letters)
         self.indexed += other.indexed
         self.worker_peak_rss_mb = max(self.worker_peak_rss_mb, other.worker_peak_rss_mb)
+        self.index_seconds += other.index_seconds
         self.error = self.error or other.error
         self.not_stored.extend(other.not_stored)
 
@@ -243,6 +246,7 @@ def _sync_into(report: IngestReport) -> None:
     pending (the next ingest indexes them) and the report says so."""
     from search.engine.errors import IndexUnavailable
 
+    started = time.perf_counter()
     try:
         report.indexed = sync_index()
     except (IndexUnavailable, *UNAVAILABLE_ERRORS) as exc:
@@ -250,6 +254,7 @@ def _sync_into(report: IngestReport) -> None:
             f"the search index was not updated ({_describe(exc)}); the letters stored are kept "
             "and the next ingest indexes them"
         )
+    report.index_seconds = time.perf_counter() - started
 
 
 def ingest_entry(entry: LetterFile | Rejected, batch: LetterBatch) -> None:

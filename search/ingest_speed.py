@@ -25,6 +25,7 @@ class PdfSpeed:
     pypdf_seconds: float
     worker_peak_rss_mb: float = 0.0
     peak_rss_mb: float = 0.0  # this process: storing and indexing
+    index_seconds: float = 0.0  # of `seconds`, the index update at the end
 
     @property
     def letters_per_second(self) -> float:
@@ -50,12 +51,14 @@ class PdfSpeed:
             "ratio_to_pypdf": self.ratio,
             "worker_peak_rss_mb": self.worker_peak_rss_mb,
             "peak_rss_mb": self.peak_rss_mb,
+            "index_seconds": self.index_seconds,
         }
 
     def summary(self) -> str:
         line = (
             f"{self.letters} letters ({self.pdf_letters} from PDFs) in {self.seconds:.1f} s end "
-            f"to end: {self.letters_per_second:.1f} letters/s"
+            f"to end (the index update {self.index_seconds:.1f} s of it): "
+            f"{self.letters_per_second:.1f} letters/s"
         )
         if self.pypdf_files:
             line += (
@@ -105,4 +108,5 @@ def pdf_speed(report, seconds: float, *, sample: int | None = None) -> PdfSpeed:
         pypdf_seconds=pypdf_seconds,
         worker_peak_rss_mb=report.worker_peak_rss_mb,
         peak_rss_mb=peak_rss_mb,
+        index_seconds=report.index_seconds,
     )

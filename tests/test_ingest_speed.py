@@ -12,7 +12,8 @@ from django.core.management import call_command
 from search.ingest_speed import PdfSpeed, pdf_files_of, time_pypdf
 
 SPEED_LINE = re.compile(
-    r"^3 letters \(3 from PDFs\) in [\d.]+ s end to end: [\d.]+ letters/s; pypdf's extraction "
+    r"^3 letters \(3 from PDFs\) in [\d.]+ s end to end \(the index update [\d.]+ s of it\): "
+    r"[\d.]+ letters/s; pypdf's extraction "
     r"alone over 2 of the same PDFs: [\d.]+ letters/s, so [\d.]+x pypdf alone; peak memory \d+ "
     r"MB storing and indexing, \d+ MB in a reader process$",
     re.M,
