@@ -166,20 +166,27 @@ class LetterReaders:
         self.worker_peak_rss_mb = 0.0
 
     def __enter__(self) -> LetterReaders:
-        self.pool = ProcessPool(
-            max_workers=self.workers,
-            initializer=_start_worker,
-            initargs=(self.memory_mb, os.getpid()),
-            context=_CONTEXT,
-        )
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        if self.pool is None:
+            return
         if exc_type is None:
             self.pool.close()
         else:  # the caller stopped part-way: what is still queued will never be stored
             self.pool.stop()
         self.pool.join()
+
+    def _started_pool(self) -> ProcessPool:
+        """The pool, started with the first file to read (a run of rejected files needs none)."""
+        if self.pool is None:
+            self.pool = ProcessPool(
+                max_workers=self.workers,
+                initializer=_start_worker,
+                initargs=(self.memory_mb, os.getpid()),
+                context=_CONTEXT,
+            )
+        return self.pool
 
     def read(
         self, entries: Iterable[tuple[Any, LetterFile | Rejected]]
@@ -196,7 +203,7 @@ class LetterReaders:
     def _schedule(self, entry: LetterFile | Rejected):
         if isinstance(entry, Rejected):
             return None
-        return self.pool.schedule(
+        return self._started_pool().schedule(
             _read_in_worker, args=(entry, self.memory_mb), timeout=self.timeout
         )
 

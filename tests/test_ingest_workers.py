@@ -99,6 +99,17 @@ def test_the_fault_files_are_plain_bad_letters_without_the_test_switch(tmp_path)
     assert "does not look like an IMR final determination letter" in rejected["reason"]
 
 
+def test_a_run_of_rejected_files_starts_no_reader_process():
+    from search.ingest_workers import LetterReaders
+    from search.letters.sources import Rejected
+
+    rejected = Rejected("notes.doc", "unsupported file type .doc: use .pdf, .txt or .zip")
+    with LetterReaders(2) as readers:
+        results = list(readers.read([(0, rejected)]))
+    assert results == [(0, rejected, None)]
+    assert readers.pool is None
+
+
 def test_one_worker_and_two_store_the_same_database_with_the_same_ids(tmp_path, good_letters):
     runs = []
     for workers in ("1", "2"):
