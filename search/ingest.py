@@ -1,8 +1,12 @@
 """Store letters: extract, parse, and save each letter atomically.
 
-One path for every way letters come in (the `ingest` command, the staff upload page, tests), so
-they all behave the same: a bad file is reported and skipped, the same letter twice changes
-nothing, and a re-extracted letter with the same case number replaces the old one.
+One path for every way letters come in (the `ingest` command, the staff upload page, `load_demo`,
+tests), so they all behave the same: a bad file is reported and skipped, the same letter twice
+changes nothing, and a re-extracted letter with the same case number replaces the old one.
+
+Files are read (extracted and parsed) in a pool of worker processes (`ingest_workers.py`), so a
+file that crashes or hangs the PDF reader, or exhausts its memory, is rejected alone; this process
+stores the results in the order the files were given, so a rerun gives the same database.
 
 Parsed letters are stored in batches (`LetterBatch`): up to STORE_BATCH_LETTERS letters, or what
 was parsed in STORE_BATCH_SECONDS, go into one database transaction, the new ones inserted
@@ -31,9 +35,14 @@ from pathlib import Path
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 
+from search.ingest_workers import (
+    LetterReaders,
+    ReadLetter,
+    Unreadable,
+    default_workers,
+    read_letter,
+)
 from search.letters import domain
-from search.letters.extract import ExtractionError, extract_letter_text
-from search.letters.parser import parse_letter
 from search.letters.sources import (
     LetterFile,
     Rejected,
@@ -71,6 +80,10 @@ class IngestReport:
     # Set when the run stopped before the end: why, and the files it did not store.
     error: str = ""
     not_stored: list[dict] = field(default_factory=list)
+    # Not in the JSON report: the largest peak memory of a reader process (MB), and the time
+    # the index update took.
+    worker_peak_rss_mb: float = 0.0
+    index_seconds: float = 0.0
 
     def add(self, path: str, status: str, letter: Letter | None = None, reason: str = "") -> None:
         if status == REJECTED:
@@ -98,6 +111,8 @@ class IngestReport:
         self.rejected.extend(other.rejected)
         self.letters.extend(other.letters)
         self.indexed += other.indexed
+        self.worker_peak_rss_mb = max(self.worker_peak_rss_mb, other.worker_peak_rss_mb)
+        self.index_seconds += other.index_seconds
         self.error = self.error or other.error
         self.not_stored.extend(other.not_stored)
 
@@ -121,56 +136,92 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class ReaderOptions:
+    """How files are read: `workers` processes (default: one per core), each file given at most
+    `timeout` seconds and `memory_mb` of memory (defaults in ingest_workers.py)."""
+
+    workers: int | None = None
+    timeout: float | None = None
+    memory_mb: int | None = None
+
+    def readers(self, files: int | None = None) -> LetterReaders:
+        workers = self.workers or default_workers()
+        if files is not None:  # no more workers than files to read
+            workers = max(1, min(workers, files))
+        return LetterReaders(workers, timeout=self.timeout, memory_mb=self.memory_mb)
+
+
 def ingest_paths(
     paths: Iterable[str | Path],
     *,
     progress: Callable[[int, int], None] | None = None,
     update_index: bool = True,
+    readers: ReaderOptions | None = None,
 ) -> IngestReport:
     """Ingest files, folders and zip archives; the index is updated once, at the end."""
     report = IngestReport()
     max_bytes = settings.IMR_MAX_LETTER_BYTES
     candidates = candidate_files(paths)
-    done, reading = 0, None
+    readable = [c for c in candidates if not isinstance(c, Rejected)]
+    # An archive holds any number of letters: then every worker may have work.
+    files = None if any(c.suffix.lower() == ".zip" for c in readable) else len(readable)
+
+    def entries():
+        for index, candidate in enumerate(candidates):
+            if isinstance(candidate, Rejected):
+                yield index, candidate
+            else:
+                for entry in read_candidate(candidate, max_bytes):
+                    yield index, entry
+
+    done, current = 0, None
     try:
-        with LetterBatch(report) as batch:
-            for done, candidate in enumerate(candidates, start=1):
-                reading = candidate
-                if isinstance(candidate, Rejected):
-                    batch.reject(candidate.path, candidate.reason)
-                else:
-                    for entry in read_candidate(candidate, max_bytes):
-                        ingest_entry(entry, batch)
-                if progress:
+        with LetterBatch(report) as batch, (readers or ReaderOptions()).readers(files) as pool:
+            for index, entry, result in pool.read(entries()):
+                current = index
+                while progress and done < index:
+                    done += 1
                     progress(done, len(candidates))
-            reading = None
+                _store_result(entry, result, batch)
+            current = None
+        report.worker_peak_rss_mb = pool.worker_peak_rss_mb
     except StoreUnavailable:
+        reading = candidates[current] if current is not None else None
         if isinstance(reading, Path) and reading.suffix.lower() == ".zip":
             report.stop(report.error, [str(reading)], "the run stopped inside this archive")
-        unread = [str(getattr(c, "path", c)) for c in candidates[done:]]
+        after = current + 1 if current is not None else len(candidates)
+        unread = [str(getattr(c, "path", c)) for c in candidates[after:]]
         report.stop(report.error, unread, "not read: the run stopped before this file")
         return report
+    while progress and done < len(candidates):
+        done += 1
+        progress(done, len(candidates))
     if update_index:
         _sync_into(report)
     return report
 
 
-def ingest_upload(name: str, data: bytes, *, update_index: bool = True) -> IngestReport:
+def ingest_upload(
+    name: str, data: bytes, *, update_index: bool = True, readers: ReaderOptions | None = None
+) -> IngestReport:
     """One uploaded file (a letter or a zip of letters), through the same path as the command."""
     report = IngestReport()
     max_bytes = settings.IMR_MAX_LETTER_BYTES
     suffix = Path(name).suffix.lower()
+    if suffix == ".zip":
+        entries, files = iter_zip_bytes(name, data, max_bytes), None
+    elif suffix not in (".pdf", ".txt"):
+        entries, files = [Rejected(name, "unsupported file type: use .pdf, .txt or .zip")], 0
+    elif len(data) > max_bytes:
+        entries, files = [Rejected(name, f"file too large (the limit is {max_bytes:,} bytes)")], 0
+    else:
+        entries, files = [LetterFile(name, data)], 1
     try:
-        with LetterBatch(report) as batch:
-            if suffix == ".zip":
-                for entry in iter_zip_bytes(name, data, max_bytes):
-                    ingest_entry(entry, batch)
-            elif suffix not in (".pdf", ".txt"):
-                batch.reject(name, "unsupported file type: use .pdf, .txt or .zip")
-            elif len(data) > max_bytes:
-                batch.reject(name, f"file too large (the limit is {max_bytes:,} bytes)")
-            else:
-                ingest_entry(LetterFile(name, data), batch)
+        with LetterBatch(report) as batch, (readers or ReaderOptions()).readers(files) as pool:
+            for _, entry, result in pool.read((None, entry) for entry in entries):
+                _store_result(entry, result, batch)
+        report.worker_peak_rss_mb = pool.worker_peak_rss_mb
     except StoreUnavailable:
         return report  # report.error says why; the batch is in report.not_stored
     if update_index:
@@ -178,11 +229,24 @@ def ingest_upload(name: str, data: bytes, *, update_index: bool = True) -> Inges
     return report
 
 
+def _store_result(
+    entry: LetterFile | Rejected, result: ReadLetter | Unreadable | None, batch: LetterBatch
+) -> None:
+    """A letter read by a worker joins `batch`; a file that was not a letter is reported."""
+    if isinstance(entry, Rejected):
+        batch.reject(entry.path, entry.reason)
+    elif isinstance(result, Unreadable):
+        batch.reject(entry.path, result.reason)
+    else:
+        batch.add(entry.path, result.parsed, result.text, source_name=Path(entry.path).name)
+
+
 def _sync_into(report: IngestReport) -> None:
     """Index what was stored; if the index cannot be written, the letters stay stored and
     pending (the next ingest indexes them) and the report says so."""
     from search.engine.errors import IndexUnavailable
 
+    started = time.perf_counter()
     try:
         report.indexed = sync_index()
     except (IndexUnavailable, *UNAVAILABLE_ERRORS) as exc:
@@ -190,23 +254,12 @@ def _sync_into(report: IngestReport) -> None:
             f"the search index was not updated ({_describe(exc)}); the letters stored are kept "
             "and the next ingest indexes them"
         )
+    report.index_seconds = time.perf_counter() - started
 
 
 def ingest_entry(entry: LetterFile | Rejected, batch: LetterBatch) -> None:
-    """Extract and parse one file; a letter joins `batch`, a bad file is reported."""
-    if isinstance(entry, Rejected):
-        batch.reject(entry.path, entry.reason)
-        return
-    try:
-        text = extract_letter_text(entry.data, entry.path)
-        parsed = parse_letter(text)
-    except (ExtractionError, domain.NotALetter) as exc:
-        batch.reject(entry.path, exc.reason)
-        return
-    except Exception as exc:  # noqa: BLE001 - one odd file must not stop the run
-        batch.reject(entry.path, f"could not be parsed ({type(exc).__name__})")
-        return
-    batch.add(entry.path, parsed, text, source_name=Path(entry.path).name)
+    """Read one file in this process (no worker, no isolation); a letter joins `batch`."""
+    _store_result(entry, None if isinstance(entry, Rejected) else read_letter(entry), batch)
 
 
 class LetterBatch:

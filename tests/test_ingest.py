@@ -196,13 +196,15 @@ def test_a_letter_the_database_refuses_is_reported_while_its_batch_goes_in(tmp_p
     (tmp_path / "SY99-prose.txt").write_text("Minutes of the garden club.\n" * 40)
     paths = sorted(tmp_path.glob("*.txt"))
     refused = paths[12]
-    real_parse = ingest.parse_letter
+    real_store_result = ingest._store_result
 
-    def parse(text):
-        parsed = real_parse(text)
-        return _with_duplicate_item(parsed) if refused.stem in text else parsed
+    # Letters are parsed in worker processes: the refused one is spoilt here, where it is stored.
+    def store_result(entry, result, batch):
+        if result is not None and refused.stem in getattr(result, "text", ""):
+            _with_duplicate_item(result.parsed)
+        real_store_result(entry, result, batch)
 
-    monkeypatch.setattr(ingest, "parse_letter", parse)
+    monkeypatch.setattr(ingest, "_store_result", store_result)
     report = ingest_paths([tmp_path])
     reasons = {Path(r["path"]).name: r["reason"] for r in report.rejected}
     assert reasons == {

@@ -1,13 +1,19 @@
 """python manage.py ingest PATH... : store IMR letters from files, folders and zip archives."""
 
+import argparse
 import json
-import os
 import sys
+import time
 
 from django.core.management.base import BaseCommand, CommandError
 
 from search.indexing import embed_pending, embedding_json, embedding_line
-from search.ingest import ingest_paths
+from search.ingest import ReaderOptions, ingest_paths
+from search.ingest_speed import pdf_speed
+from search.ingest_workers import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS, default_workers
+
+# PDFs of the run pypdf extracts alone afterwards, for the speed line (about 3 s here).
+PYPDF_SAMPLE = 10
 
 
 class Command(BaseCommand):
@@ -33,6 +39,36 @@ class Command(BaseCommand):
             "--no-embed", action="store_true",
             help="store and index by words only; leave ranking by meaning to `embed_items`",
         )
+        parser.add_argument(
+            "--workers",
+            type=_positive(int),
+            default=None,
+            help=f"processes reading files (default: one per core, {default_workers()} here)",
+        )
+        parser.add_argument(
+            "--timeout",
+            type=_positive(float),
+            default=DEFAULT_TIMEOUT_SECONDS,
+            help="seconds one file may take to read; past that it is rejected "
+            f"(default {DEFAULT_TIMEOUT_SECONDS:g})",
+        )
+        parser.add_argument(
+            "--memory-limit",
+            type=_positive(int),
+            default=DEFAULT_MEMORY_MB,
+            metavar="MB",
+            help="memory a worker may use reading one file; past that the file is rejected "
+            f"(default {DEFAULT_MEMORY_MB})",
+        )
+        parser.add_argument(
+            "--pypdf-sample",
+            type=int,
+            default=PYPDF_SAMPLE,
+            metavar="N",
+            help="after a run that read PDFs, time pypdf's extraction alone over N of them and "
+            f"print the run's speed against it (default {PYPDF_SAMPLE}; 0: speed only; not with "
+            "--json)",
+        )
 
     def run_from_argv(self, argv):
         # argparse exits with 2 on usage errors already; keep CommandError at 2 as well.
@@ -44,13 +80,23 @@ class Command(BaseCommand):
 
     def handle(self, *args, paths, as_json=False, no_progress=False, no_embed=False, **options):
         show_progress = not as_json and not no_progress and sys.stderr.isatty()
-        report = ingest_paths(paths, progress=_progress_bar if show_progress else None)
+        readers = ReaderOptions(
+            workers=options["workers"],
+            timeout=options["timeout"],
+            memory_mb=options["memory_limit"],
+        )
+        started = time.perf_counter()
+        report = ingest_paths(
+            paths, progress=_progress_bar if show_progress else None, readers=readers
+        )
+        seconds = time.perf_counter() - started
         if show_progress:
             sys.stderr.write("\n")
         # The letters are searchable by words now; their vectors follow (the embedding rate is
         # reported apart from the ingest rate).
         embedded = (
-            None if no_embed or report.error else embed_pending(workers=os.cpu_count() or 1)
+            None if no_embed or report.error
+            else embed_pending(workers=options["workers"] or default_workers())
         )
         if as_json:
             out = report.as_json()
@@ -68,6 +114,9 @@ class Command(BaseCommand):
                 f"{report.replaced} replaced, {len(report.rejected)} rejected; "
                 f"{report.indexed} items indexed (one per disputed treatment)"
             )
+            speed = pdf_speed(report, seconds, sample=max(0, options["pypdf_sample"]))
+            if speed.pdf_letters:
+                self.stdout.write(speed.summary())
             if embedded is not None:
                 self.stdout.write(embedding_line(embedded))
         if report.error:
@@ -79,6 +128,19 @@ class Command(BaseCommand):
             sys.exit(3)
         if report.rejected:
             sys.exit(1)
+
+
+def _positive(kind):
+    def parse(value: str):
+        try:
+            number = kind(value)
+        except ValueError:
+            number = 0
+        if not number > 0:
+            raise argparse.ArgumentTypeError(f"must be a positive number, not {value!r}")
+        return number
+
+    return parse
 
 
 def _progress_bar(done: int, total: int) -> None:
