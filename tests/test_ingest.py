@@ -276,7 +276,12 @@ def test_ingest_command_json_and_exit_codes(command_data_dir, letters_dir, hosti
     ok = run_manage(command_data_dir, "ingest", "--json", seeds)
     assert ok.returncode == 0, ok.stderr
     report = json.loads(ok.stdout)
-    assert set(report) == {"ingested", "unchanged", "replaced", "rejected", "letters"}
+    assert set(report) == {"ingested", "unchanged", "replaced", "rejected", "letters", "embedding"}
+    # The step after storing: the new items' vectors, with the embedding rate apart.
+    assert set(report["embedding"]) == {
+        "embedded", "seconds", "items_per_second", "remaining", "unavailable"
+    }
+    assert report["embedding"]["remaining"] == 0 and not report["embedding"]["unavailable"]
     assert report["ingested"] == len(list((letters_dir / "seeds").glob("*.txt")))
     assert set(report["letters"][0]) == {"path", "id", "case_number", "status"}
 
