@@ -4,6 +4,7 @@ import dataclasses
 import io
 import json
 import os
+import re
 import signal
 import sqlite3
 import time
@@ -363,7 +364,12 @@ def test_ingest_summary_says_it_indexed_items_not_letters(command_data_dir, tmp_
     assert result.returncode == 0, result.stderr
     items = sum(len(parse_letter(letter.text).items) for letter in letters)
     assert items != len(letters)
-    assert result.stdout.strip() == (
+    summary, embedded = result.stdout.strip().splitlines()
+    assert summary == (
         f"3 ingested, 0 unchanged, 0 replaced, 0 rejected; "
         f"{items} items indexed (one per disputed treatment)"
+    )
+    # The embedding step's own line, its rate apart from the ingest's.
+    assert re.fullmatch(
+        rf"{items} items embedded for ranking by meaning in [\d.]+ s \([\d.]+ items/s\)", embedded
     )
