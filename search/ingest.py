@@ -34,6 +34,8 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from search.letters import domain
 from search.letters.extract import ExtractionError, extract_letter_text
 from search.letters.parser import parse_letter
+from search.letters.reasons import reasons_as_json
+from search.letters.request_size import read_request_size
 from search.letters.sources import (
     LetterFile,
     Rejected,
@@ -443,6 +445,8 @@ def _create_items_of(letters: list[tuple[Letter, list[domain.Item]]]) -> None:
                 imr_guideline=item.imr_guideline.raw,
                 imr_flags=list(item.imr_guideline.flags),
                 rationale=item.rationale,
+                reasons=reasons_as_json(item.rationale, item.outcome, item.request),
+                request_size=read_request_size(item.request).as_json(),
             )
             for letter, item in pairs
         ]

@@ -17,10 +17,9 @@ from pathlib import Path
 from search.letters.extract import extract_letter_text
 from search.letters.parser import parse_letter
 from search.letters.reasons import REASON_CODES, find_reasons
-from search.letters.request_size import read_request_size
+from search.letters.request_size import SIZE_FIELDS, read_request_size
 
 LABELS = Path(__file__).resolve().parents[2] / "tests" / "letters" / "reasons_labels.json"
-SIZE_FIELDS = ("sessions", "quantity", "frequency", "duration", "strength")
 PARTS = ("tune", "held_out")
 
 

@@ -317,3 +317,9 @@ def _first_match(code: str, sentences: list[str]) -> str | None:
         if any(rule.search(sentence) for rule in RULES[code]):
             return sentence
     return None
+
+
+def reasons_as_json(rationale: str, outcome: str, request: str = "") -> list[dict]:
+    """What an item stores: [{"reason": code, "evidence": sentence}]."""
+    return [{"reason": f.code, "evidence": f.evidence}
+            for f in find_reasons(rationale, outcome, request)]

@@ -53,6 +53,7 @@ _DURATION = [
     re.compile(r"\b" + _RANGE + r"\s*(day|week|month)s?\b", re.I),
 ]
 
+SIZE_FIELDS = ("sessions", "quantity", "frequency", "duration", "strength")
 # (facet value, label, fewest sessions, most or None)
 SESSION_BUCKETS: list[tuple[str, str, int, int | None]] = [
     ("1-6", "1–6 sessions", 1, 6),
