@@ -30,21 +30,11 @@ class UnknownGuideline(ValueError):
 
 
 @dataclass(frozen=True)
-class RateRow:
-    """One bar of a chart: a year or a specialty, and its items' outcomes."""
+class RateRow(Breakdown):
+    """One bar of a chart: a year, a specialty or a section, and its items' outcomes."""
 
-    label: str
-    upheld: int
-    overturned: int
+    label: str = ""
     querystring: str = ""  # the search for exactly these items
-
-    @property
-    def total(self) -> int:
-        return self.upheld + self.overturned
-
-    @property
-    def rate(self) -> float:
-        return self.overturned / self.total if self.total else 0.0
 
     @property
     def percent(self) -> int:
@@ -161,8 +151,8 @@ def _rows(name: str, upheld: dict, overturned: dict, base: dict) -> list[RateRow
     up, over = dict(upheld.get(name, [])), dict(overturned.get(name, []))
     facet = FACETS_BY_NAME[name]
     return [
-        RateRow(facet.label_of(value), up.get(value, 0), over.get(value, 0),
-                urlencode({**base, name: value}))
+        RateRow(upheld=up.get(value, 0), overturned=over.get(value, 0),
+                label=facet.label_of(value), querystring=urlencode({**base, name: value}))
         for value in set(up) | set(over)
     ]
 
