@@ -118,9 +118,21 @@ def _rx(pattern: str) -> re.Pattern:
     return re.compile(pattern, re.I)
 
 
-def _negated(pattern: str) -> re.Pattern:
-    """The pattern within 140 characters after a negation, in the same sentence."""
-    return _rx(_NEG + r"[^.;]{0,140}?" + pattern)
+class _Negated:
+    """The pattern within 140 characters after a negation, in the same sentence. The pattern
+    alone is looked for first: most sentences lack it, and the joint pattern, which tries every
+    span after every negation, is some fifty times slower."""
+
+    def __init__(self, pattern: str):
+        self.alone = _rx(pattern)
+        self.joint = _rx(_NEG + r"[^.;]{0,140}?" + pattern)
+
+    def search(self, sentence: str) -> re.Match | None:
+        return self.joint.search(sentence) if self.alone.search(sentence) else None
+
+
+def _negated(pattern: str) -> _Negated:
+    return _Negated(pattern)
 
 
 _FUNCTION = (r"(?:functional (?:improvement|benefit|response|gains?)|objective (?:response|"
@@ -129,7 +141,7 @@ _FUNCTION = (r"(?:functional (?:improvement|benefit|response|gains?)|objective (
              r"functional response|functional benefits?|response to (?:prior |previous )?"
              r"(?:therapy|treatment)|patient's response|benefit from|documented improvement)")
 
-RULES: dict[str, list[re.Pattern]] = {
+RULES: dict[str, list[re.Pattern | _Negated]] = {
     "no_functional_improvement": [
         _negated(_FUNCTION),
         _rx(r"\bwere not beneficial\b|\bwithout (?:any )?(?:documentation of )?(?:subjective or )?"
@@ -244,6 +256,25 @@ RULES: dict[str, list[re.Pattern]] = {
             r"\bwithin (?:the )?guideline (?:limits|recommendations)\b"),
     ],
 }
+# Words without which a reason's rules cannot match (lower case): a sentence lacking all of
+# them skips the reason's regular expressions, which are most of the time spent.
+_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "no_functional_improvement": ("function", "efficacy", "quantif", "benefi", "improve",
+                                  "relief", "response", "objective"),
+    "exceeds_guideline_limits": ("exceed", "excess"),
+    "short_term_only": ("term", "longer", "less than", "exceed", "excess", "limit", "beyond"),
+    "not_recommended": ("recommend", "contains", "usage", "evidence"),
+    "no_red_flags": ("red", "neuro", "nerve", "tissue", "finding", "complaint", "deteriorat",
+                     "failure to improve", "change"),
+    "conservative_care_not_tried": ("conservative", "first", "fail", "tried", "exhaust",
+                                    "trial", "oral", "unresponsive"),
+    "opioid_monitoring": ("urine", "contract", "agreement", "cures", "aberrant", "monitor",
+                          "risk"),
+    "home_exercise": ("home", "self-directed", "independent"),
+    "request_incomplete": ("specif", "duration", "endpoint", "body part"),
+    "primary_not_certified": ("surg", "procedure"),
+    "rationale_not_documented": ("rationale", "medical necessity", "benefit"),
+}
 # Reasons that say the same as a narrower one found in the same sentence give way to it.
 _NARROWER = {"exceeds_guideline_limits": "short_term_only"}
 
@@ -286,7 +317,7 @@ def split_sentences(text: str) -> list[str]:
 def find_reasons(rationale: str, outcome: str, request: str = "") -> list[FoundReason]:
     """The reasons this item's rationale states, in taxonomy order, each with the first
     sentence that states it; [] when none is found."""
-    sentences = split_sentences(rationale)
+    sentences = [(s, is_guideline_sentence(s), s.lower()) for s in split_sentences(rationale)]
     diagnostic = bool(_DIAGNOSTIC_REQUEST.search(request)) and not _PROCEDURE.search(request)
     found: list[FoundReason] = []
     for reason in REASONS:
@@ -303,16 +334,25 @@ def find_reasons(rationale: str, outcome: str, request: str = "") -> list[FoundR
             continue
         found.append(FoundReason(reason.code, evidence))
     codes = {f.code for f in found}
-    return [
-        f for f in found
-        if not (f.code in _NARROWER and _NARROWER[f.code] in codes
-                and _first_match(_NARROWER[f.code], [f.evidence]) is not None)
-    ]
+    return [f for f in found if not _said_narrower(f, codes)]
 
 
-def _first_match(code: str, sentences: list[str]) -> str | None:
-    for sentence in sentences:
-        if code not in _FROM_GUIDELINE_SENTENCES and is_guideline_sentence(sentence):
+def _said_narrower(found: FoundReason, codes: set[str]) -> bool:
+    """Its sentence also states the narrower reason found for the item."""
+    narrower = _NARROWER.get(found.code)
+    if narrower not in codes:
+        return False
+    return _first_match(narrower, [(found.evidence, False, found.evidence.lower())]) is not None
+
+
+def _first_match(code: str, sentences: list[tuple[str, bool, str]]) -> str | None:
+    """The first sentence a rule of `code` matches; sentences are (text, is a guideline's,
+    text in lower case)."""
+    triggers = _TRIGGERS.get(code)
+    for sentence, quoted, lower in sentences:
+        if quoted and code not in _FROM_GUIDELINE_SENTENCES:
+            continue
+        if triggers and not any(word in lower for word in triggers):
             continue
         if any(rule.search(sentence) for rule in RULES[code]):
             return sentence
