@@ -120,3 +120,6 @@ def test_the_outcome_bar_keeps_the_rate_before_the_outcome_selection(client, cor
     assert f"Of the {total} items before the Outcome filter; {listed} listed below." in html
     plain = client.get("/", {"q": "therapy"}).content.decode()
     assert "before the Outcome filter" not in plain
+    api = client.get("/api/search", {"q": "therapy", "outcome": ticked}).json()
+    assert api["breakdown_before_outcome"] == whole
+    assert client.get("/api/search", {"q": "therapy"}).json()["breakdown_before_outcome"] is None
