@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
+from search.letters.timeliness import bucket_of
+
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "sixteen": 16, "eighteen": 18,
@@ -86,12 +88,7 @@ class RequestSize:
 
 def session_bucket(sessions: int | None) -> str:
     """The facet value for a number of sessions; "" when unknown."""
-    if not sessions or sessions < 1:
-        return ""
-    for value, _, low, high in SESSION_BUCKETS:
-        if sessions >= low and (high is None or sessions <= high):
-            return value
-    return ""
+    return bucket_of(sessions, SESSION_BUCKETS)
 
 
 def _number(word: str | None) -> int | None:
