@@ -153,6 +153,11 @@ def make_snippet(sources: list[str], highlight: list[str], passages: int = MAX_P
     return sanitize(_render(text, 0, end, []))
 
 
+def mark_evidence(sentence: str) -> str:
+    """A reason's evidence sentence (search.letters.reasons), escaped and marked whole."""
+    return sanitize(f"<mark>{html.escape(sentence)}</mark>")
+
+
 _cleaners = threading.local()
 
 

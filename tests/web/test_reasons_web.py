@@ -123,3 +123,11 @@ def test_the_outcome_bar_keeps_the_rate_before_the_outcome_selection(client, cor
     api = client.get("/api/search", {"q": "therapy", "outcome": ticked}).json()
     assert api["breakdown_before_outcome"] == whole
     assert client.get("/api/search", {"q": "therapy"}).json()["breakdown_before_outcome"] is None
+
+
+def test_an_evidence_sentence_is_escaped_before_it_is_marked():
+    from search.highlighting import mark_evidence
+
+    marked = mark_evidence('No <script>alert(1)</script> "red flags" & more.')
+    assert marked.startswith("<mark>No &lt;script&gt;alert(1)&lt;/script&gt; ")
+    assert marked.endswith(" &amp; more.</mark>") and "<script" not in marked
