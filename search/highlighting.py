@@ -166,6 +166,11 @@ def _snippet_markup(sources: list[str], highlight: list[str], passages: int) -> 
     return _render(text, 0, end, [])
 
 
+def mark_evidence(sentence: str) -> str:
+    """A reason's evidence sentence (search.letters.reasons), escaped and marked whole."""
+    return sanitize(f"<mark>{html.escape(sentence)}</mark>")
+
+
 _cleaners = threading.local()
 
 

@@ -32,6 +32,7 @@ from search.engine.vocabulary import concept_tokens, disambiguate
 from search.letters import domain
 from search.letters.categories import official_category
 from search.letters.domain import item_id
+from search.letters.request_size import session_bucket
 from search.letters.specialties import official_specialty
 from search.letters.timeliness import Timeliness
 from search.models import Citation, Determination, Letter
@@ -74,6 +75,8 @@ _ITEM_FIELDS = (
     "claims_administrator_guideline",
     "imr_guideline",
     "rationale",
+    "reasons",
+    "request_size",
 )
 _CITATION_FIELDS = (
     "determination_id",
@@ -196,6 +199,8 @@ def document_for_item(letter: dict, item: dict, citations: list[dict]) -> ItemDo
         "year": [str(decision_date.year)] if decision_date else [],
         "priority": [letter["priority"] or ""],
         "case_outcome": [case_outcome],
+        "reason": [r["reason"] for r in item.get("reasons") or []],
+        "sessions": [session_bucket((item.get("request_size") or {}).get("sessions"))],
         **{name: [bucket] for name, bucket in timeliness.buckets().items()},
     }
     if set(facets) != set(FACET_NAMES):
@@ -215,6 +220,8 @@ def document_for_item(letter: dict, item: dict, citations: list[dict]) -> ItemDo
             specialties=tuple(specialties),
             guidelines=tuple(guidelines),
             sections=tuple(sections),
+            reasons=tuple((r["reason"], r["evidence"]) for r in item.get("reasons") or []),
+            request_size=tuple((item.get("request_size") or {}).items()),
         ),
         case_number_forms=tuple(case_number_forms(letter["case_number"])),
         text=text,

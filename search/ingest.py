@@ -43,6 +43,8 @@ from search.ingest_workers import (
     read_letter,
 )
 from search.letters import domain
+from search.letters.reasons import reasons_as_json
+from search.letters.request_size import read_request_size
 from search.letters.sources import (
     LetterFile,
     Rejected,
@@ -496,6 +498,8 @@ def _create_items_of(letters: list[tuple[Letter, list[domain.Item]]]) -> None:
                 imr_guideline=item.imr_guideline.raw,
                 imr_flags=list(item.imr_guideline.flags),
                 rationale=item.rationale,
+                reasons=reasons_as_json(item.rationale, item.outcome, item.request),
+                request_size=read_request_size(item.request).as_json(),
             )
             for letter, item in pairs
         ]

@@ -73,6 +73,10 @@ class Determination(models.Model):
     imr_guideline = models.TextField(blank=True)
     imr_flags = models.JSONField(default=list)
     rationale = models.TextField(blank=True)
+    # Read from the rationale and request when stored (search.letters.reasons, .request_size):
+    # [{"reason": code, "evidence": sentence}] and {"sessions": 12, "frequency": "2/week", ...}.
+    reasons = models.JSONField(default=list, blank=True)
+    request_size = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["letter", "ordinal"]
@@ -82,6 +86,10 @@ class Determination(models.Model):
 
     def __str__(self) -> str:
         return f"{self.letter.public_id} #{self.ordinal}"
+
+    @property
+    def reason_codes(self) -> list[str]:
+        return [r["reason"] for r in self.reasons]
 
 
 class Citation(models.Model):

@@ -60,6 +60,7 @@ from search.engine.errors import IndexUnavailable
 from search.engine.query import ParsedQuery, parse_user_query
 from search.highlighting import make_snippet, make_snippets
 from search.letters import domain
+from search.letters.reasons import FoundReason
 
 PER_PAGE = 20
 SORTS = contract.SORTS  # the sorts a backend knows
@@ -248,6 +249,8 @@ class Hit:
     score: float = 0.0
     sections: list[str] = field(default_factory=list)
     case_outcome: str = ""
+    reasons: list[FoundReason] = field(default_factory=list)
+    request_size: dict = field(default_factory=dict)  # RequestSize.as_json()
 
     @property
     def item_id(self) -> str:
@@ -265,6 +268,10 @@ class SearchResult:
     notices: list[str] = field(default_factory=list)
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     breakdown: Breakdown = field(default_factory=Breakdown)
+    # The breakdown of the same search without its Outcome selection (the outcome facet's own
+    # counts, which leave that selection out): with "Overturned" ticked, the rate of the set
+    # it was picked from, not 100%. None when no outcome is selected.
+    breakdown_before_outcome: Breakdown | None = None
     timed_out: bool = False
     parsed: ParsedQuery | None = None
     pasted: bool = False  # the text was recognised as pasted and ranked as the finder ranks
@@ -345,6 +352,10 @@ def run_search(
     result.breakdown = Breakdown(upheld=answer.upheld, overturned=answer.overturned)
     result.pages = max(1, math.ceil(answer.total / per_page))
     result.facets = _facet_values(answer.facets, search)
+    if search.selected("outcome"):
+        counts = dict(answer.facets.get("outcome", []))
+        result.breakdown_before_outcome = Breakdown(
+            upheld=counts.get(domain.UPHELD, 0), overturned=counts.get(domain.OVERTURNED, 0))
     if answer.exact_total is not None:
         exact = answer.exact_total
         result.notices.append(
@@ -423,6 +434,8 @@ def hit_from_item(
         category=item.category,
         sections=list(item.sections),
         case_outcome=item.case_outcome,
+        reasons=[FoundReason(code, evidence) for code, evidence in item.reasons],
+        request_size=dict(item.request_size),
         snippet_html=snippet_html,
         url=item_url(item.letter_id, item.ordinal),
         score=float(score),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from search.letters import domain
+from search.letters.reasons import reason_label
 from search.models import Citation, Determination, Letter
 
 
@@ -63,6 +64,10 @@ def determination_as_json(determination: Determination) -> dict:
             [c for c in citations if c.party == Citation.IMR],
         ),
         "rationale": determination.rationale,
+        "reasons": [
+            {**r, "label": reason_label(r["reason"])} for r in determination.reasons or []
+        ],
+        "request_size": dict(determination.request_size or {}),
     }
 
 

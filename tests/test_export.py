@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from search import searching
+from search.letters.request_size import SIZE_FIELDS
 from search.searching import run_search
 from search.web import hit_formats, views
 from search.web.forms import SearchForm
@@ -141,6 +142,8 @@ def test_csv_cells_are_the_hit_fields(client, corpus):
                 "; ".join(hit.guidelines),
                 "http://testserver" + hit.url,
                 hit.case_outcome,
+                "; ".join(r.label for r in hit.reasons),
+                *(hit.request_size.get(name) for name in SIZE_FIELDS),
             )
         ]
 

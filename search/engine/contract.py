@@ -41,6 +41,8 @@ class StoredItem:
     specialties: tuple[str, ...] = ()
     guidelines: tuple[str, ...] = ()  # "source > guideline" labels
     sections: tuple[str, ...] = ()
+    reasons: tuple[tuple[str, str], ...] = ()  # (reason code, evidence sentence)
+    request_size: tuple[tuple[str, int | str], ...] = ()  # (field, value): sessions, quantity, ...
 
     @property
     def item_id(self) -> str:

@@ -17,6 +17,8 @@ from types import MappingProxyType
 
 from search.letters import domain
 from search.letters.categories import official_category_value
+from search.letters.reasons import REASON_CODES, REASONS_BY_CODE
+from search.letters.request_size import SESSION_BUCKET_LABELS, SESSION_BUCKET_VALUES
 from search.letters.specialties import official_specialty
 from search.letters.timeliness import BUCKET_LABELS, BUCKET_VALUES
 
@@ -97,6 +99,15 @@ def _bucket(value: str) -> str | None:
     return value if value in BUCKET_VALUES else None
 
 
+def _reason(value: str) -> str | None:
+    value = value.strip().lower()
+    return value if value in REASONS_BY_CODE else None
+
+
+def _sessions(value: str) -> str | None:
+    return value if value in SESSION_BUCKET_VALUES else None
+
+
 def _category(value: str) -> str | None:
     return official_category_value(value) or value
 
@@ -117,10 +128,18 @@ FACETS: tuple[Facet, ...] = (
     Facet("guideline", "Guideline", multi=True),
     Facet("section", "Section or topic", multi=True),
     Facet("page_cited", "Page cited", multi=True),
+    # Why: the reasons the reviewer gave (search.letters.reasons), most items first.
+    Facet("reason", "Decision reason", multi=True, values=REASON_CODES,
+          labels=MappingProxyType({c: r.label for c, r in REASONS_BY_CODE.items()}),
+          normalise=_reason),
     Facet("year", "Decision year", listing=NEWEST_FIRST, normalise=_year),
     Facet("priority", "Priority", listing=KNOWN_FIRST, values=PRIORITIES, normalise=_priority),
     Facet("case_outcome", "Case outcome", more=True, listing=FIXED,
           values=domain.CASE_OUTCOMES, normalise=_case_outcome),
+    # How many sessions a therapy request asked for (search.letters.request_size).
+    Facet("sessions", "Sessions asked for", more=True, listing=FIXED,
+          values=SESSION_BUCKET_VALUES, labels=MappingProxyType(dict(SESSION_BUCKET_LABELS)),
+          normalise=_sessions),
     _bucket_facet("days_to_decision", "Days from application received to decision"),
     _bucket_facet("days_assigned_to_decision", "Days from assignment to decision"),
     _bucket_facet("days_denial_to_application", "Days from UR denial to application"),

@@ -43,10 +43,16 @@ def days_between(start: date | None, end: date | None) -> int | None:
 
 def bucket_for(days: int | None) -> str:
     """The facet value for a number of days; "" when unknown or negative."""
-    if days is None or days < 0:
+    return bucket_of(days, BUCKETS)
+
+
+def bucket_of(number: int | None, buckets: list[tuple[str, str, int, int | None]]) -> str:
+    """The value of the bucket (value, label, lowest, highest or None) that holds `number`;
+    "" when unknown or in none of them."""
+    if number is None:
         return ""
-    for value, _, low, high in BUCKETS:
-        if days >= low and (high is None or days <= high):
+    for value, _, low, high in buckets:
+        if number >= low and (high is None or number <= high):
             return value
     return ""
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
+from search.highlighting import mark_evidence
 from search.letters import domain
 
 register = template.Library()
@@ -28,3 +30,9 @@ def outcome_badge(outcome: str) -> str:
         return ""
     label = domain.outcome_label(outcome)
     return format_html('<span class="badge badge-{}">{}</span>', kind, label)
+
+
+@register.filter
+def evidence(sentence: str) -> str:
+    """A reason's evidence sentence, marked: escaped, then cleaned by bleach (highlighting)."""
+    return mark_safe(mark_evidence(sentence))  # noqa: S308 - escaped and bleach-cleaned

@@ -46,6 +46,12 @@ def search(request: HttpRequest) -> JsonResponse:
                 for facet in FACETS
             },
             "breakdown": breakdown_as_json(result.breakdown),
+            # With an outcome selected: the same search without it (None otherwise).
+            "breakdown_before_outcome": (
+                breakdown_as_json(result.breakdown_before_outcome)
+                if result.breakdown_before_outcome is not None
+                else None
+            ),
         }
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from search.letters.domain import outcome_label
+from search.letters.request_size import SIZE_FIELDS
 from search.searching import Hit
 
 # Every field of a hit that is written out: its name and its value, ready for JSON.
@@ -26,13 +27,21 @@ HIT_FIELDS: dict[str, Callable[[Hit], object]] = {
     "guidelines": lambda hit: hit.guidelines,
     "snippet_html": lambda hit: hit.snippet_html,
     "url": lambda hit: hit.url,
+    # Why, in the reviewer's words, and how much was asked for (search.letters.reasons and
+    # .request_size).
+    "reasons": lambda hit: [r.as_json() for r in hit.reasons],
+    "request_size": lambda hit: hit.request_size,
+    "reason_labels": lambda hit: [r.label for r in hit.reasons],
+    **{f"request_{name}": (lambda hit, n=name: hit.request_size.get(n)) for name in SIZE_FIELDS},
 }
 
 # Which item and how it was decided: both formats begin with these, in this order.
 ITEM_FIELDS = ("letter_id", "case_number", "decision_date", "ordinal", "request", "outcome")
-JSON_FIELDS = (*ITEM_FIELDS, "case_outcome", "specialties", "guidelines", "snippet_html", "url")
+JSON_FIELDS = (*ITEM_FIELDS, "case_outcome", "specialties", "guidelines", "snippet_html", "url",
+               "reasons", "request_size")
 # The CSV has no passages but has the category; its columns stay in this order.
-CSV_COLUMNS = (*ITEM_FIELDS, "category", "specialties", "guidelines", "url", "case_outcome")
+CSV_COLUMNS = (*ITEM_FIELDS, "category", "specialties", "guidelines", "url", "case_outcome",
+               "reason_labels", *(f"request_{name}" for name in SIZE_FIELDS))
 
 
 def hit_as_json(hit: Hit) -> dict:
@@ -77,6 +86,8 @@ def feed_description(hit: Hit) -> str:
         parts.append("Reviewer: " + ", ".join(hit.specialties))
     if hit.guidelines:
         parts.append("Guidelines: " + "; ".join(hit.guidelines))
+    if hit.reasons:
+        parts.append("Reasons given: " + "; ".join(r.label for r in hit.reasons))
     return ". ".join(parts) + "."
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from search.web import feeds, views
+from search.web import feeds, guideline_views, views
 
 urlpatterns = [
     path("", views.search_page, name="search"),
@@ -13,6 +13,7 @@ urlpatterns = [
         name="item-similar",
     ),
     path("precedents/", views.precedents, name="precedents"),
+    path("guidelines/", guideline_views.guideline, name="guideline"),
     path("feeds/search/", feeds.SearchFeed(), name="search-feed"),
     path("export/search.csv", views.search_csv, name="search-csv"),
 ]

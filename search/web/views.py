@@ -25,6 +25,7 @@ from django_htmx.middleware import HtmxDetails
 
 from search.highlighting import highlight_terms, highlight_text
 from search.letters import domain
+from search.letters.reasons import FoundReason
 from search.letters.timeliness import Timeliness
 from search.models import Citation, Determination, Letter
 from search.searching import (
@@ -90,6 +91,7 @@ class ItemView:
     rationale_html: SafeString
     guidelines: list[PartyGuideline]
     citation_line: str
+    reasons: list[FoundReason]
 
     @property
     def ordinal(self) -> int:
@@ -199,6 +201,7 @@ def _item_view(letter: Letter, determination: Determination, terms: list[str]) -
         rationale_html=marked(determination.rationale, terms),
         guidelines=guidelines,
         citation_line=citation_line(letter, determination),
+        reasons=[FoundReason(r["reason"], r["evidence"]) for r in determination.reasons or []],
     )
 
 
@@ -465,10 +468,13 @@ def pagination(search_request: SearchRequest, result: SearchResult) -> dict:
     }
 
 
-def outcome_bar(breakdown) -> dict:
-    """The numbers the outcome bar draws; the SVG needs whole units out of 1000."""
+def outcome_bar(breakdown, *, shown=None) -> dict:
+    """The numbers the outcome bar draws; the SVG needs whole units out of 1000. With `shown`
+    (the breakdown of the items listed when an Outcome is ticked) the bar draws `breakdown`,
+    the same search without that selection, and says how many of its items are listed."""
     rate = 100 * breakdown.rate
     return {
+        "shown": shown.total if shown is not None else None,
         "upheld": breakdown.upheld,
         "overturned": breakdown.overturned,
         "total": breakdown.total,
@@ -495,7 +501,11 @@ def search_context(search_request: SearchRequest, result: SearchResult) -> dict:
         "finder_querystring": (
             urlencode({"text": search_request.q[:PRECEDENT_TEXT_MAX]}) if result.pasted else ""
         ),
-        "breakdown": outcome_bar(result.breakdown),
+        "breakdown": (
+            outcome_bar(result.breakdown_before_outcome, shown=result.breakdown)
+            if result.breakdown_before_outcome is not None
+            else outcome_bar(result.breakdown)
+        ),
         "facet_groups": [g for g in groups if not g.more],
         "more_facet_groups": [g for g in groups if g.more],
         "date_ranges": search_request.date_ranges,

@@ -22,6 +22,8 @@ RESULT_KEYS = {
     "guidelines",
     "snippet_html",
     "url",
+    "reasons",
+    "request_size",
 }
 
 

@@ -7,6 +7,7 @@ import csv
 import io
 from datetime import date
 
+from search.letters.reasons import FoundReason
 from search.searching import Hit
 from search.web.hit_formats import (
     csv_cell,
@@ -32,6 +33,8 @@ def a_hit(**changes) -> Hit:
         snippet_html="not <mark>indicated</mark>",
         url="/letters/CM16-0213037/#item-2",
         case_outcome="Partial Overturn",
+        reasons=[FoundReason("criteria_met", "The guideline criteria have been met.")],
+        request_size={"quantity": 60, "strength": "50 mg"},
     )
     return Hit(**(fields | changes))
 
@@ -49,6 +52,9 @@ def test_json_has_the_documented_fields():
         "guidelines": ["MTUS > Chronic Pain", "ODG > Pain"],
         "snippet_html": "not <mark>indicated</mark>",
         "url": "/letters/CM16-0213037/#item-2",
+        "reasons": [{"reason": "criteria_met", "label": "Guideline criteria met",
+                     "evidence": "The guideline criteria have been met."}],
+        "request_size": {"quantity": 60, "strength": "50 mg"},
     }
     unstated = hit_as_json(a_hit(case_number=None, decision_date=None, case_outcome=""))
     assert (unstated["case_number"], unstated["decision_date"], unstated["case_outcome"]) == (
@@ -72,6 +78,12 @@ def test_csv_row_has_the_columns_in_order():
         "MTUS > Chronic Pain; ODG > Pain",
         "https://imr.example.org/letters/CM16-0213037/#item-2",
         "Partial Overturn",
+        "Guideline criteria met",
+        "",
+        "60",
+        "",
+        "",
+        "50 mg",
     ]
     row = hit_as_csv_row(a_hit(case_number=None, decision_date=None, case_outcome=""), "")
     assert (row[1], row[2], row[10]) == ("", "", "")
@@ -92,7 +104,7 @@ def test_feed_entry_text():
     assert feed_title(hit) == "Overturned: Tramadol 50mg #60 (CM16-0213037, item 2)"
     assert feed_description(hit) == (
         "Case CM16-0213037, decided Dec 19, 2016. Reviewer: Psychiatry, Internal Medicine. "
-        "Guidelines: MTUS > Chronic Pain; ODG > Pain."
+        "Guidelines: MTUS > Chronic Pain; ODG > Pain. Reasons given: Guideline criteria met."
     )
     assert feed_categories(hit) == ["overturned", "Psychiatry", "Internal Medicine"]
     bare = a_hit(
@@ -102,6 +114,7 @@ def test_feed_entry_text():
         outcome="upheld",
         specialties=[],
         guidelines=[],
+        reasons=[],
     )
     assert feed_title(bare) == "Upheld: Tramadol 50mg #60 (t-0123456789abcdef, item 2)"
     assert feed_description(bare) == "Letter t-0123456789abcdef."

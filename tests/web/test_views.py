@@ -8,6 +8,7 @@ import io
 import re
 import xml.etree.ElementTree as ET
 from datetime import date
+from urllib.parse import quote
 
 import pytest
 from django.template import Context, Template
@@ -269,13 +270,15 @@ def test_letter_page_shows_facts_items_and_links(client, sample):
     assert letter.source_name and letter.source_name not in html
 
 
-def test_letter_page_links_guidelines_to_filtered_searches(client, sample):
+def test_letter_page_links_guidelines_to_their_pages(client, sample):
+    """Each guideline and section label opens its guideline page, which links the search
+    filtered by it (tests/web/test_guideline_page.py)."""
     cited = Citation.objects.filter(party=Citation.IMR).exclude(guideline="").first()
     letter = cited.determination.letter
     html = body(client.get(f"/letters/{letter.public_id}/"))
-    assert "/?guideline=" in html
-    if cited.sections:
-        assert "/?section=" in html
+    assert f"/guidelines/?label={quote(cited.label)}" in html
+    for section in cited.sections:
+        assert f"/guidelines/?label={quote(f'{cited.label} > {section}')}" in html
 
 
 def test_letter_without_case_number_has_no_state_link(client, sample):
@@ -546,6 +549,12 @@ def test_csv_export_has_cap_line_header_and_rows(client, sample):
         "guidelines",
         "url",
         "case_outcome",
+        "reason_labels",
+        "request_sessions",
+        "request_quantity",
+        "request_frequency",
+        "request_duration",
+        "request_strength",
     ]
     total = body(client.get("/", {"q": "therapy"}))
     assert len(rows) > 1 and f"<strong>{len(rows) - 1}</strong>" in total

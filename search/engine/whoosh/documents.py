@@ -47,6 +47,8 @@ def whoosh_fields(doc: ItemDocument) -> dict:
             "category": item.category,
             "subcategory": item.subcategory,
             "case_outcome": item.case_outcome,
+            "reasons": [list(pair) for pair in item.reasons],
+            "request_size": dict(item.request_size),
         },
         **{name: join_facet_values(doc.facet_values(name)) for name in FACET_NAMES},
     }
@@ -75,4 +77,6 @@ def stored_item(stored: dict) -> StoredItem:
         specialties=tuple(meta.get("specialties", [])),
         guidelines=tuple(meta.get("guidelines", [])),
         sections=tuple(meta.get("sections", [])),
+        reasons=tuple((code, evidence) for code, evidence in meta.get("reasons", [])),
+        request_size=tuple((meta.get("request_size") or {}).items()),
     )

@@ -21,11 +21,12 @@ from whoosh.lang.porter import stem as _stem
 
 from search.engine.facets import DATE_FIELDS, FACET_NAMES
 
-SCHEMA_VERSION = 7  # 2: date ranges, case outcome, timeliness buckets; 3: leaner text fields;
+SCHEMA_VERSION = 8  # 2: date ranges, case outcome, timeliness buckets; 3: leaner text fields;
 # 4: token pairs for phrases; 5: no token pairs (they tripled the cost of indexing);
 # 6: no positions, word pairs for phrases (positions made every posting block slow to read);
 # 7: `item_text` (text without the case summary) ranks matches; `concepts`, the drugs the
-# request names, as generic names and class keys
+# request names, as generic names and class keys; 8: `reason` and `sessions` facets, and the
+# reasons and request size in the stored hit
 FACET_SEPARATOR = "\x1f"
 
 # The index field of each date range (search.engine.facets.DATE_RANGES): date.toordinal(), 0

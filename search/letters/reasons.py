@@ -1,0 +1,365 @@
+"""Why a decision went the way it did: the reasons a reviewer gives, read from the rationale.
+
+Pure Python (no Django). A small taxonomy of the reasons IMR reviewers state, each with a
+plain-English label and a definition, found by rules over the rationale's sentences in the
+wording of the MTUS, ODG and ACOEM guidelines and of the reviewers who apply them. No model:
+the reviewers write in a narrow, formulaic register, and rules keep every reason traceable to
+the one sentence that states it (kept as evidence, shown to readers highlighted).
+
+An upheld item gets the deficiencies the denial turned on; an overturned item the reasons the
+reviewer found the treatment necessary. An item may have several reasons, or none found.
+These are the reviewers' own words, sorted; they are not advice and not a prediction.
+
+Measured against hand labels: `manage.py reasons_eval` (BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from search.letters import domain
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str  # facet value, stored on the item
+    label: str  # what readers see
+    definition: str  # what counts, in plain English
+    outcome: str  # the outcome whose rationale states it (domain.UPHELD or OVERTURNED)
+
+
+REASONS: tuple[Reason, ...] = (
+    Reason("no_functional_improvement", "No documented functional improvement",
+           "The records do not show objective functional improvement, pain relief or other "
+           "benefit from the prior course of the same treatment.", domain.UPHELD),
+    Reason("exceeds_guideline_limits", "More than the guideline allows",
+           "The number of sessions, quantity or duration asked for (with what was already "
+           "given) goes beyond what the guideline recommends.", domain.UPHELD),
+    Reason("short_term_only", "Not for long-term use",
+           "The guideline recommends the treatment only for short-term use, and the use has "
+           "gone or would go beyond that.", domain.UPHELD),
+    Reason("not_recommended", "Not recommended by the guideline",
+           "The guideline does not recommend the treatment (or a part of it, such as one "
+           "drug of a compound) for this condition, or calls it experimental.", domain.UPHELD),
+    Reason("no_red_flags", "No red flags or neurological findings",
+           "For imaging, testing or a referral: no red flags, no neurological deficit or "
+           "nerve compromise, or no change in the condition, is documented.", domain.UPHELD),
+    Reason("conservative_care_not_tried", "Conservative or first-line care not tried",
+           "The records do not show that conservative care, first-line treatment or a "
+           "required trial was tried and failed (or it is still helping).", domain.UPHELD),
+    Reason("findings_not_documented", "Indication not documented",
+           "The diagnosis, examination findings, risk factors or other indication the "
+           "guideline requires for this treatment are not documented.", domain.UPHELD),
+    Reason("opioid_monitoring", "Opioid monitoring not documented",
+           "Urine drug screens, a pain agreement, risk screening or other monitoring the "
+           "guideline requires for continued opioids are not documented.", domain.UPHELD),
+    Reason("home_exercise", "A home exercise program would do",
+           "The reviewer expects the worker to continue with a home exercise program instead "
+           "of more supervised therapy.", domain.UPHELD),
+    Reason("request_incomplete", "Request incomplete",
+           "The request does not say how many, how often, how long, which body part or what "
+           "exactly is asked for.", domain.UPHELD),
+    Reason("primary_not_certified", "The procedure it goes with was not certified",
+           "An associated service (clearance, post-operative care, equipment) falls with the "
+           "surgery or procedure it was for.", domain.UPHELD),
+    Reason("rationale_not_documented", "No rationale for the request",
+           "The treating provider's reason for this particular treatment is not documented.",
+           domain.UPHELD),
+    Reason("criteria_met", "Guideline criteria met",
+           "The reviewer found the guideline's criteria for the treatment met.",
+           domain.OVERTURNED),
+    Reason("improvement_documented", "Functional improvement documented",
+           "The records show improvement from the earlier treatment, so more is supported.",
+           domain.OVERTURNED),
+    Reason("within_guideline_limits", "Within guideline limits",
+           "The amount or duration asked for is within what the guideline allows.",
+           domain.OVERTURNED),
+)
+REASONS_BY_CODE = {r.code: r for r in REASONS}
+REASON_CODES = tuple(REASONS_BY_CODE)
+
+
+def reason_label(code: str) -> str:
+    reason = REASONS_BY_CODE.get(code)
+    return reason.label if reason else code
+
+
+@dataclass(frozen=True)
+class FoundReason:
+    code: str
+    evidence: str  # the rationale's sentence that states it, as written
+
+    @property
+    def label(self) -> str:
+        return reason_label(self.code)
+
+    def as_json(self) -> dict:
+        return {"reason": self.code, "label": self.label, "evidence": self.evidence}
+
+
+# Sentences end at . ! ? before a capital or a quote; a few abbreviations do not end one.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”']?\s+(?=[\"“(]?[A-Z])")
+_ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|Dr|vs|No|approx|Fig|al|ie|eg)\.$", re.I)
+
+# A negation: the reviewer says something is missing.
+_NEG = (r"(?:\bno\b|\bnot\b|\bnor\b|n't\b|\black\b|\blacking\b|\babsence\b|\babsent\b|"
+        r"\bwithout\b|\bunclear\b|\buncertain\b|\bfailed to\b|\bfails to\b|\bneither\b|"
+        r"\binadequate\b|\binsufficient\b|\bsilent\b|\byet to\b)")
+# A request for a test, imaging or a referral, where missing findings are the imaging kind.
+_DIAGNOSTIC_REQUEST = re.compile(
+    r"\b(?:MRI|MR\b|CT\b|x-?rays?|radiograph|imaging|scan|EMG|NCV|NCS|nerve conduction|"
+    r"electro\w*|EEG|SSEP|arthrogram|surgeon|surgery eval\w*|consult\w*|referral|TOC)\b", re.I)
+
+_PROCEDURE = re.compile(r"\b(?:injections?|ESI|epidural|block|arthroscopy|surgery|repair)\b", re.I)
+
+
+def _rx(pattern: str) -> re.Pattern:
+    return re.compile(pattern, re.I)
+
+
+class _Negated:
+    """The pattern within 140 characters after a negation, in the same sentence. The pattern
+    alone is looked for first: most sentences lack it, and the joint pattern, which tries every
+    span after every negation, is some fifty times slower."""
+
+    def __init__(self, pattern: str):
+        self.alone = _rx(pattern)
+        self.joint = _rx(_NEG + r"[^.;]{0,140}?" + pattern)
+
+    def search(self, sentence: str) -> re.Match | None:
+        return self.joint.search(sentence) if self.alone.search(sentence) else None
+
+
+def _negated(pattern: str) -> _Negated:
+    return _Negated(pattern)
+
+
+_FUNCTION = (r"(?:functional (?:improvement|benefit|response|gains?)|objective (?:response|"
+             r"improvement|functional improvement)|(?:subjective or )?objective improvement|"
+             r"improvement in (?:pain|function)|quantified|numerical pain relief|efficacy|"
+             r"functional response|functional benefits?|response to (?:prior |previous )?"
+             r"(?:therapy|treatment)|patient's response|benefit from|documented improvement)")
+
+RULES: dict[str, list[re.Pattern | _Negated]] = {
+    "no_functional_improvement": [
+        _negated(_FUNCTION),
+        _rx(r"\bwere not beneficial\b|\bwithout (?:any )?(?:documentation of )?(?:subjective or )?"
+            r"objective improvement"),
+    ],
+    "exceeds_guideline_limits": [
+        _rx(r"\b(?:request(?:ed)?|requests|sessions|visits|quantity|duration|therapy|"
+            r"acupuncture)\b[^.]{0,60}\b(?:exceeds?|exceeding|in excess of)\b"),
+        _rx(r"\b(?:exceed|exceeding|excess)\b[^.]{0,40}\b(?:the )?(?:recommend\w*|guidelines?)"
+            r"[^.]{0,30}(?:initial trial|sessions|visits|amount|number)?"),
+        _rx(r"\bwould exceed\b|\bis in excess of the guidelines\b"),
+    ],
+    "short_term_only": [
+        _rx(r"\blong[- ]?term (?:use|usage)\b[^.]{0,40}\bnot (?:recommended|supported)"),
+        _rx(r"\bnot recommended (?:for )?(?:longer than|long[- ]term|beyond)"),
+        _rx(r"\b(?:exceed\w*|excess of)\b[^.]{0,40}\b(?:short[- ]term use|recommended treatment "
+            r"period)"),
+        _rx(r"\buse is recommended for less than \d"),
+        _rx(r"\bguidelines limit the use\b|\bwarrant long[- ]term use\b"),
+    ],
+    "not_recommended": [
+        _rx(r"\b(?:guidelines?|MTUS|ODG|ACOEM)\b[^.]{0,40}\b(?:do(?:es)? not recommend|"
+            r"no recommendations? of)\b(?![^.]{0,80}\b(?:until|unless|as a primary|first[- ]line|"
+            r"except)\b)"),
+        _rx(r"\b(?:is|are) not recommended (?:for|in)\b[^.]{0,40}(?:use|arthroscop|the low back|"
+            r"neck|shoulder)"),
+        _rx(r"\bspecifically do not recommend\b|\bcontains (?:gabapentin|baclofen)\b|"
+            r"\bits usage is not supported\b|\bnot recommended beyond the acute\b|"
+            r"\bnot recommended for use on\b|\bno (?:recommendations?|evidence) (?:of|for) "
+            r"(?:chiropractic|the use)"),
+    ],
+    "no_red_flags": [
+        _negated(r"\bred[- ]?flags?\b"),
+        _negated(r"\b(?:(?:focal |significant |definitive |specific )?neurologic(?:al)? "
+                 r"(?:deficits?|dysfunction|findings|compromise)|nerve (?:root )?"
+                 r"(?:compromise|impairment|dysfunction|compression|entrapment|problem)|"
+                 r"tissue insult|neurological exam findings|nerve deficits|nerve problem)"),
+        _rx(r"\bneurologic(?:al)? (?:physical )?exam\w*[^.]{0,30}\b(?:normal|unremarkable)"),
+        _rx(r"\b(?:findings|complaints)\b[^.]{0,80}\bto (?:warrant|suggest|support)[^.]{0,40}"
+            r"(?:imaging|x-?ray|MRI|change in the patient's condition|the need of)"),
+        _negated(r"\b(?:failure to improve|additional deterioration|change of symptoms)"),
+    ],
+    "conservative_care_not_tried": [
+        _negated(r"\b(?:fail\w*|tried|exhausted|trial and failure|unresponsive)\b[^.]{0,60}"
+                 r"\b(?:conservative|first[- ]line|antidepressants?|anti-?convulsants?|"
+                 r"treatment measures|physical therapy|muscle relaxant|injections|"
+                 r"conservative management|strength\w* (?:training )?program)"),
+        _negated(r"(?<!authorized )\b(?:conservative (?:care|treatment|therapy|management)|"
+                 r"first[- ]line)"),
+        _negated(r"\b(?:intoleran\w*|unable to use|contraindication)[^.]{0,40}\boral\b"),
+        _rx(r"\bnot failed to improve with conservative\b|\bhas yet to complete any conservative"),
+        _negated(r"\b30-day home trial\b"),
+    ],
+    "findings_not_documented": [
+        _negated(r"\b(?:objective (?:functional )?deficits|significant (?:objective |functional )?"
+                 r"deficits|functional deficits|muscle spasm|risk factors?|gastrointestinal|"
+                 r"neuropathic pain|diagnosed with|osteoarthritis|homebound|instability|"
+                 r"history of bleeding|high risk|physical exam\w* (?:evidence|findings "
+                 r"(?:indicative|to support|supporting)|to substantiate)|"
+                 r"(?:MRI|imaging) (?:or|and/or) electrodiagnostic|severe "
+                 r"functional limitation|night time pain|meet any of these criteria|"
+                 r"undergoing surgical|initiated into|program of functional restoration|"
+                 r"suspicion of a rare|criteria are not met|significant complaints)"),
+        _rx(r"\bhas not been diagnosed with\b|\bno indication the patient (?:was diagnosed|had)|"
+            r"\bthe treater does not discuss\b|\bdoes not meet any\b|\bnot arthritis|"
+            r"\bcriteria are not met\b|\bfunctional limitation was not noted\b"),
+    ],
+    "opioid_monitoring": [
+        _negated(r"\b(?:urine drug (?:screen|test)\w*|pain (?:contract|agreement)|CURES|"
+                 r"aberrant|continued monitoring|risk assessment)"),
+    ],
+    "home_exercise": [
+        _rx(r"\bhome exercise program\b[^.]{0,40}\b(?:to continue|at this point|"
+            r"is not established)"),
+        _rx(r"\b(?:above|within the context of|transitioned to|cannot be addressed within)\b"
+            r"[^.]{0,40}\b(?:self-directed|independent|home exercise)"),
+        _rx(r"\b(?:should|would) have (?:also )?been taught a home\b|\bestablished home "
+            r"exercise program\b|\bcannot be done independently\b"),
+    ],
+    "request_incomplete": [
+        _rx(r"\b(?:did not|does not|failed to) (?:specify|indicate the nature)\b|"
+            r"\bduration of use was not noted\b|\bno endpoint\b|\bunclear (?:of )?what body part"),
+        _rx(r"\bnot specif(?:y|ied) (?:the )?(?:quantity|frequency|duration|amount)"),
+    ],
+    "primary_not_certified": [
+        _rx(r"\b(?:as|since|because) the (?:requested |primary )?(?:surgical intervention|"
+            r"surgery|procedure|surgical procedure)\b[^.]{0,40}\b(?:is|was|has been) not "
+            r"(?:medically necessary|certified|supported)"),
+    ],
+    "rationale_not_documented": [
+        _negated(r"\b(?:clear |compelling |specific )?rationale\b(?! (?:for this study|"
+                 r"provided to support))"),
+        _rx(r"\brationale\b[^.]{0,60}\bnot (?:provided|apparent)\b|\bdoes not address "
+            r"medical necessity\b|\bhow the [\w ]+ (?:was to|would) benefit\b"),
+    ],
+    "criteria_met": [
+        _rx(r"\b(?:criteria|guidelines?|requirements?)\b[^.]{0,30}\b(?:have been|has been|are|"
+            r"were) met\b|\bmeets?\b[^.]{0,30}\bcriteria\b|\bqualifies for\b"),
+        _rx(r"\b(?:supportive of|do support|is (?:appropriate|indicated|reasonable|compatible)|"
+            r"would be appropriate|was,? thus,? indicated|compatible with|"
+            r"would appear to be indicated|"
+            r"documentation supported|detail circumstances that would meet|has provided "
+            r"medical documentation|is available for a complex|a complete blood count would be|"
+            r"would not be appropriate to deny|would be appropriate|red flags were identified)"),
+    ],
+    "improvement_documented": [
+        _rx(r"\b(?:reduction in work restrictions after|is \"?helping|documented (?:functional )?"
+            r"improvement|showed benefit)\b"),
+    ],
+    "within_guideline_limits": [
+        _rx(r"\b(?:duration|number|quantity) of (?:this|the) request is reasonable\b|"
+            r"\bwithin (?:the )?guideline (?:limits|recommendations)\b"),
+    ],
+}
+# Words without which a reason's rules cannot match (lower case): a sentence lacking all of
+# them skips the reason's regular expressions, which are most of the time spent.
+_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "no_functional_improvement": ("function", "efficacy", "quantif", "benefi", "improve",
+                                  "relief", "response", "objective"),
+    "exceeds_guideline_limits": ("exceed", "excess"),
+    "short_term_only": ("term", "longer", "less than", "exceed", "excess", "limit", "beyond"),
+    "not_recommended": ("recommend", "contains", "usage", "evidence"),
+    "no_red_flags": ("red", "neuro", "nerve", "tissue", "finding", "complaint", "deteriorat",
+                     "failure to improve", "change"),
+    "conservative_care_not_tried": ("conservative", "first", "fail", "tried", "exhaust",
+                                    "trial", "oral", "unresponsive"),
+    "opioid_monitoring": ("urine", "contract", "agreement", "cures", "aberrant", "monitor",
+                          "risk"),
+    "home_exercise": ("home", "self-directed", "independent"),
+    "request_incomplete": ("specif", "duration", "endpoint", "body part"),
+    "primary_not_certified": ("surg", "procedure"),
+    "rationale_not_documented": ("rationale", "medical necessity", "benefit"),
+}
+# Reasons that say the same as a narrower one found in the same sentence give way to it.
+_NARROWER = {"exceeds_guideline_limits": "short_term_only"}
+
+
+# A sentence that states what a guideline says rather than what this case's records show:
+# its negations ("not needed unless conservative care fails") are not the reviewer's findings.
+_GUIDELINE_SENTENCE = re.compile(
+    r"^(?:(?:per|according to|pursuant to|regarding)\b[^,]{0,60}\b(?:guidelines?|MTUS|ODG|ACOEM)"
+    r"|(?:the )?(?:California |CA[- ])?(?:MTUS|ODG|ACOEM|American College|Official Disability|"
+    r"Chronic Pain|Guidelines?)\b|(?:when|if|unless|patients (?:should|are)|[\w ]{0,40} "
+    r"(?:is|are) (?:also )?(?:recommended|supported|not recommended|not needed)\b))"
+    r"|\b(?:guidelines?|MTUS|ODG|ACOEM) (?:also |further )?(?:states?|recommends?|indicates?|"
+    r"notes?|supports?|discusses|do not|does not|limits?|advise)\b", re.I)
+# Sentences that apply a guideline to this case, whatever they quote.
+_CASE_OPENING = re.compile(
+    r"^(?:as|given|since|because|however|therefore|in this case|here|thus|"
+    r"the (?:patient|claimant|injured worker|documentation|records?))\b", re.I)
+# "Guidelines have been met": the reviewer's judgment of this case, not a quotation.
+_JUDGED = re.compile(r"\b(?:have|has|are|were) (?:not )?(?:been )?met\b", re.I)
+# Reasons a guideline's own sentence can state (what it does not recommend, and for how long).
+_FROM_GUIDELINE_SENTENCES = {"short_term_only", "not_recommended"}
+
+
+def is_guideline_sentence(sentence: str) -> bool:
+    if _CASE_OPENING.search(sentence) or _JUDGED.search(sentence):
+        return False
+    return bool(_GUIDELINE_SENTENCE.search(sentence))
+
+
+def split_sentences(text: str) -> list[str]:
+    parts: list[str] = []
+    for piece in _SENTENCE_END.split(" ".join(text.split())):
+        if parts and _ABBREVIATIONS.search(parts[-1]):
+            parts[-1] = f"{parts[-1]} {piece}"
+        else:
+            parts.append(piece)
+    return [p for p in parts if p]
+
+
+def find_reasons(rationale: str, outcome: str, request: str = "") -> list[FoundReason]:
+    """The reasons this item's rationale states, in taxonomy order, each with the first
+    sentence that states it; [] when none is found."""
+    sentences = [(s, is_guideline_sentence(s), s.lower()) for s in split_sentences(rationale)]
+    diagnostic = bool(_DIAGNOSTIC_REQUEST.search(request)) and not _PROCEDURE.search(request)
+    found: list[FoundReason] = []
+    for reason in REASONS:
+        if reason.outcome != outcome:
+            continue
+        evidence = _first_match(reason.code, sentences)
+        if evidence is None:
+            continue
+        # Missing findings for a test or imaging are the "no red flags" kind, for a treatment
+        # the "indication not documented" kind.
+        if reason.code == "no_red_flags" and not diagnostic:
+            continue
+        if reason.code == "findings_not_documented" and diagnostic:
+            continue
+        found.append(FoundReason(reason.code, evidence))
+    codes = {f.code for f in found}
+    return [f for f in found if not _said_narrower(f, codes)]
+
+
+def _said_narrower(found: FoundReason, codes: set[str]) -> bool:
+    """Its sentence also states the narrower reason found for the item."""
+    narrower = _NARROWER.get(found.code)
+    if narrower not in codes:
+        return False
+    return _first_match(narrower, [(found.evidence, False, found.evidence.lower())]) is not None
+
+
+def _first_match(code: str, sentences: list[tuple[str, bool, str]]) -> str | None:
+    """The first sentence a rule of `code` matches; sentences are (text, is a guideline's,
+    text in lower case)."""
+    triggers = _TRIGGERS.get(code)
+    for sentence, quoted, lower in sentences:
+        if quoted and code not in _FROM_GUIDELINE_SENTENCES:
+            continue
+        if triggers and not any(word in lower for word in triggers):
+            continue
+        if any(rule.search(sentence) for rule in RULES[code]):
+            return sentence
+    return None
+
+
+def reasons_as_json(rationale: str, outcome: str, request: str = "") -> list[dict]:
+    """What an item stores: [{"reason": code, "evidence": sentence}]."""
+    return [{"reason": f.code, "evidence": f.evidence}
+            for f in find_reasons(rationale, outcome, request)]
