@@ -336,6 +336,11 @@ def run_search(
             "The search took too long and was stopped: counts may be incomplete. Add words or "
             "filters to narrow it."
         )
+    if answer.partial:
+        result.notices.append(
+            "Part of the search index did not answer: these results and counts may be "
+            "incomplete. Try again in a moment."
+        )
     result.total = answer.total
     result.breakdown = Breakdown(upheld=answer.upheld, overturned=answer.overturned)
     result.pages = max(1, math.ceil(answer.total / per_page))

@@ -128,6 +128,9 @@ class EngineResult:
     overturned: int = 0
     timed_out: bool = False  # the match set or counts were cut short by the time limit
     ranking_timed_out: bool = False  # the page holds the best items found in time
+    # Part of a distributed index did not answer (a shard with no live replica): the matches
+    # and counts are those of the parts that did.
+    partial: bool = False
     # Selected values no item has: they were left out of the search.
     ignored_filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Soft matching: fewer than SOFT_MATCH_BELOW items matched every part of the query, so the
