@@ -52,3 +52,15 @@ def drop_alias(backend) -> None:
     client.collections("DELETEALIAS", name=backend.alias)
     if collection:
         client.collections("DELETE", name=collection)
+
+
+def solr_settings(settings, alias: str) -> None:
+    """Point the service's default backend at the cluster, on the alias `alias`."""
+    settings.SEARCH_BACKENDS = {
+        "default": {
+            "BACKEND": "search.engine.solr.backend.SolrBackend",
+            "URL": require_cluster(),
+            "COLLECTION": alias,
+            "TIME_LIMIT_SECONDS": 10,
+        }
+    }
