@@ -58,7 +58,7 @@ from search.engine import facets as facet_registry
 from search.engine.contract import SearchSpec, SimilarSpec, StoredItem
 from search.engine.errors import IndexUnavailable
 from search.engine.query import ParsedQuery, parse_user_query
-from search.highlighting import make_snippet
+from search.highlighting import make_snippet, sanitize
 from search.letters import domain
 
 PER_PAGE = 20
@@ -357,7 +357,8 @@ def run_search(
     result.pasted = parsed.pasted
     highlight = list(dict.fromkeys([*parsed.highlight, *answer.highlight]))
     result.hits = [
-        hit_from_item(h.item, highlight, h.score, passages=passages) for h in answer.hits
+        hit_from_item(h.item, highlight, h.score, passages=passages, marked=h.passages)
+        for h in answer.hits
     ]
     return result
 
@@ -395,8 +396,17 @@ def _facet_values(counts, search: SearchRequest) -> dict[str, list[FacetValue]]:
 
 
 def hit_from_item(
-    item: StoredItem, highlight: list[str], score: float = 0.0, *, passages: bool = True
+    item: StoredItem, highlight: list[str], score: float = 0.0, *, passages: bool = True,
+    marked: tuple[str, ...] = (),
 ) -> Hit:
+    """`marked`: the backend's own highlighted passages (Solr's unified highlighter), used
+    instead of ours when there are any, through the same allow-list."""
+    if not passages:
+        snippet = ""
+    elif marked:
+        snippet = sanitize(" ".join(marked))
+    else:
+        snippet = make_snippet([item.rationale, item.request], highlight)
     return Hit(
         letter_id=item.letter_id,
         case_number=item.case_number,
@@ -409,7 +419,7 @@ def hit_from_item(
         category=item.category,
         sections=list(item.sections),
         case_outcome=item.case_outcome,
-        snippet_html=make_snippet([item.rationale, item.request], highlight) if passages else "",
+        snippet_html=snippet,
         url=item_url(item.letter_id, item.ordinal),
         score=float(score),
     )

@@ -115,6 +115,10 @@ class ScoredItem:
     item_id: str
     score: float
     item: StoredItem
+    # Passages marked by the backend's own highlighter: HTML-escaped text whose only tags are
+    # <mark>, still to be cleaned by the service's allow-list (search.highlighting.sanitize);
+    # empty when the backend leaves highlighting to the service.
+    passages: tuple[str, ...] = ()
 
 
 @dataclass

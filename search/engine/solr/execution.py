@@ -21,6 +21,22 @@ from search.engine.solr.compiler import date_filter, quoted, to_solr, values_fil
 from search.engine.solr.documents import HIT_FIELDS, stored_item
 from search.engine.solr.stats import CollectionStats
 
+# Solr's unified highlighter marks the page's passages: HTML-escaped by Solr (hl.encoder), so
+# the only markup is our <mark>, and the service cleans them with its allow-list all the same.
+# The rationale's passages, else the request's, as the service's own highlighter picks them.
+PASSAGE_FIELDS = ("rationale", "request")
+HIGHLIGHT = {
+    "hl": "true",
+    "hl.method": "unified",
+    "hl.fl": ",".join(PASSAGE_FIELDS),
+    "hl.encoder": "html",
+    "hl.tag.pre": "<mark>",
+    "hl.tag.post": "</mark>",
+    "hl.requireFieldMatch": "false",  # the query searches `text`; the passages are these
+    "hl.snippets": 2,
+    "hl.fragsize": 240,
+    "hl.defaultSummary": "false",
+}
 MAX_PINNED = 1000  # items of typed case numbers listed first (a letter has a few)
 BREAKDOWN = "_outcomes"  # the outcome counts of the matches, no selection excluded
 SORTS = {
@@ -64,10 +80,13 @@ class Search:
         return answer
 
     def hits(self, answer: dict) -> list[ScoredItem]:
+        marked = answer.get("highlighting") or {}
         out = []
         for doc in answer["response"]["docs"]:
             item = stored_item(doc)
-            out.append(ScoredItem(item.item_id, float(doc.get("score") or 0.0), item))
+            fields = marked.get(item.item_id) or {}
+            passages = next((tuple(fields[f]) for f in PASSAGE_FIELDS if fields.get(f)), ())
+            out.append(ScoredItem(item.item_id, float(doc.get("score") or 0.0), item, passages))
         return out
 
     # -- the parts of a request
@@ -149,6 +168,8 @@ class Search:
             "sort": SORTS["relevance" if relevance else _date_sort(spec.sort)],
             **({"limit": 0} if pinned else page),
         }
+        if not pinned and not parsed.matches_everything:
+            body["params"] = dict(HIGHLIGHT)
         answer = self.select(body)
         self.read_counts(answer)
         hits = self.hits(answer)
@@ -188,7 +209,7 @@ class Search:
             "facet": soft.facet_request(),
             "fields": HIT_FIELDS + ",score",
             "sort": sort,
-            "params": tiers,
+            "params": {**tiers, **HIGHLIGHT},
             **page,
         })
         soft.read_counts(answer)
@@ -226,6 +247,7 @@ class Search:
                 "sort": SORTS["relevance"],
                 "offset": max(0, start - len(pinned)),
                 "limit": wanted - start - len(out),
+                "params": dict(HIGHLIGHT),
             })
             out += self.hits(rest)
         return out
