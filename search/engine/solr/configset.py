@@ -21,6 +21,8 @@ from search.engine.solr.analysis import JAVA_WORD_PATTERN, STOP_WORDS
 SCHEMA_VERSION = 1
 LUCENE_MATCH_VERSION = "9.12"
 TEXT_TYPE = "text_imr"
+VECTOR_TYPE = "knn_vector"
+VECTOR_DIMENSIONS = 384  # the embedding model's (search.engine.embedding)
 # Text fields: (name, stored). The request and rationale are stored: hits show them and the
 # unified highlighter marks them; the others are searched only.
 TEXT_FIELDS = (
@@ -54,6 +56,9 @@ def managed_schema() -> str:
         *(_field(name, TEXT_TYPE, stored=stored) for name, stored in TEXT_FIELDS),
         *(_field(name, "pdate", docValues=True) for name in DATE_FIELDS),
         *(_field(name, "string", multiValued=True, docValues=True) for name in FACET_NAMES),
+        # The item's sentence vector (search.engine.vectors), searched by Solr's HNSW index
+        # ({!knn f=vector}); not filled yet: the hybrid ranking connects it.
+        _field("vector", VECTOR_TYPE),
     ]
     tokenizer = (
         f'<tokenizer class="solr.PatternTokenizerFactory" pattern={quoteattr(JAVA_WORD_PATTERN)}'
@@ -69,6 +74,8 @@ def managed_schema() -> str:
   <fieldType name="pint" class="solr.IntPointField"/>
   <fieldType name="plong" class="solr.LongPointField"/>
   <fieldType name="pdate" class="solr.DatePointField" sortMissingLast="true"/>
+  <fieldType name="{VECTOR_TYPE}" class="solr.DenseVectorField"
+             vectorDimension="{VECTOR_DIMENSIONS}" similarityFunction="cosine"/>
   <fieldType name="{TEXT_TYPE}" class="solr.TextField" positionIncrementGap="100">
     <analyzer type="index">
       {tokenizer}
