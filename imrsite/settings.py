@@ -36,6 +36,10 @@ SEARCH_BACKENDS["solr"] = {
     "COLLECTION": os.environ.get("IMR_SOLR_COLLECTION", "imr_items"),
     "USERNAME": os.environ.get("IMR_SOLR_USERNAME") or None,
     "PASSWORD": os.environ.get("IMR_SOLR_PASSWORD") or None,
+    "CACHE_QUERIES": os.environ.get("IMR_SOLR_CACHE_QUERIES", "1") != "0",
+    # The layout of the collection a rebuild creates.
+    "SHARDS": int(os.environ.get("IMR_SOLR_SHARDS", "2")),
+    "REPLICAS": int(os.environ.get("IMR_SOLR_REPLICAS", "2")),
 }
 if os.environ.get("IMR_SEARCH_BACKEND", "whoosh") == "solr":
     SEARCH_BACKENDS["default"] = SEARCH_BACKENDS["solr"]

@@ -49,8 +49,10 @@ SORTS = {
 class Search:
     """One SearchSpec against one collection."""
 
-    def __init__(self, client: SolrClient, collection: str, spec: SearchSpec, time_limit: float):
+    def __init__(self, client: SolrClient, collection: str, spec: SearchSpec, time_limit: float,
+                 *, cache: bool = True):
         self.client = client
+        self.cache = cache
         self.collection = collection
         self.spec = spec
         self.time_limit = time_limit
@@ -59,6 +61,8 @@ class Search:
     # -- requests
 
     def select(self, body: dict) -> dict:
+        if not self.cache and "query" in body:
+            body = {**body, "query": "{!lucene cache=false}" + body["query"]}
         params = {
             "timeAllowed": int(self.time_limit * 1000),
             "shards.tolerant": "true",
@@ -202,7 +206,7 @@ class Search:
         tiers = {f"part{i}": f"({to_solr(p)})^=1" for i, p in enumerate(parsed.soft_parts)}
         tier_sort = "sum(" + ",".join(f"query(${k},0)" for k in tiers) + ") desc,"
         sort = (tier_sort + SORTS["relevance"]) if relevance else SORTS[_date_sort(self.spec.sort)]
-        soft = Search(self.client, self.collection, self.spec, self.time_limit)
+        soft = Search(self.client, self.collection, self.spec, self.time_limit, cache=self.cache)
         answer = soft.select({
             "query": soft.scored_query(ranking, (wider,)),
             "filter": filters,
