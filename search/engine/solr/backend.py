@@ -167,8 +167,12 @@ class SolrBackend:
             return None
         return aliases.get(self.alias)
 
-    def _live_collection(self) -> str:
+    def _live_collection(self, create: bool = False) -> str:
         collection = self.generation()
+        if collection is None and create:
+            # The first write to a new cluster: an empty collection and its alias, as the
+            # Whoosh backend creates an empty index.
+            collection = self.rebuild(lambda writer: None)
         if collection is None:
             raise IndexUnavailable(
                 f"Solr has no collection {self.alias!r} yet: run manage.py rebuild_index"
@@ -197,7 +201,7 @@ class SolrBackend:
 
     @contextlib.contextmanager
     def writer(self, *, procs: int = 1, wait_seconds: float | None = None) -> Iterator:
-        writer = SolrWriter(self.client, self._live_collection())
+        writer = SolrWriter(self.client, self._live_collection(create=True))
         yield writer
         writer.commit()
 

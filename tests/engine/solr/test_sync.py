@@ -47,6 +47,14 @@ def test_the_outbox_feeds_solr_and_check_index_reads_it(solr):
     assert solr.generation() == first  # the outbox writes into the live collection
 
 
+def test_the_first_sync_creates_the_collection(solr):
+    assert solr.generation() is None
+    store_synthetic(2)
+    assert sync_pending() == Determination.objects.count()
+    assert solr.generation() is not None
+    assert check_index().clean
+
+
 def test_rebuild_index_swaps_the_alias_to_a_new_collection(solr, capsys):
     store_synthetic(2)
     rebuild_index()
