@@ -8,10 +8,11 @@ in the stored `hit` field as JSON (the same keys as the Whoosh backend's).
 from __future__ import annotations
 
 import json
-from datetime import date
 
+from search.engine import hits
 from search.engine.contract import ItemDocument, StoredItem
 from search.engine.facets import DATE_FIELDS, FACET_NAMES
+from search.engine.hits import hit_fields
 from search.engine.solr.compiler import day
 
 # What a search asks back for each hit.
@@ -33,19 +34,7 @@ def solr_document(doc: ItemDocument) -> dict:
         "guideline_text": doc.guideline_text,
         "text": doc.text,
         "item_text": doc.item_text,
-        "hit": json.dumps({
-            "letter_id": item.letter_id,
-            "case_number": item.case_number,
-            "decision_date": item.decision_date.isoformat() if item.decision_date else None,
-            "ordinal": item.ordinal,
-            "outcome": item.outcome,
-            "specialties": list(item.specialties),
-            "guidelines": list(item.guidelines),
-            "sections": list(item.sections),
-            "category": item.category,
-            "subcategory": item.subcategory,
-            "case_outcome": item.case_outcome,
-        }),
+        "hit": json.dumps(hit_fields(item)),
     }
     for name in DATE_FIELDS:
         value = doc.date_of(name)
@@ -60,20 +49,4 @@ def solr_document(doc: ItemDocument) -> dict:
 
 def stored_item(stored: dict) -> StoredItem:
     """The StoredItem of a returned Solr document."""
-    meta = json.loads(stored.get("hit") or "{}")
-    decided = meta.get("decision_date")
-    return StoredItem(
-        letter_id=meta.get("letter_id") or stored.get("letter_id", ""),
-        ordinal=int(meta.get("ordinal") or stored.get("ordinal") or 0),
-        case_number=meta.get("case_number"),
-        decision_date=date.fromisoformat(decided) if decided else None,
-        request=stored.get("request", ""),
-        rationale=stored.get("rationale", ""),
-        outcome=meta.get("outcome", ""),
-        case_outcome=meta.get("case_outcome", ""),
-        category=meta.get("category", ""),
-        subcategory=meta.get("subcategory") or "",
-        specialties=tuple(meta.get("specialties", [])),
-        guidelines=tuple(meta.get("guidelines", [])),
-        sections=tuple(meta.get("sections", [])),
-    )
+    return hits.stored_item(json.loads(stored.get("hit") or "{}"), stored)

@@ -47,17 +47,7 @@ public final class Launcher {
         Files.createDirectories(dir);
         ZkTestServer server = new ZkTestServer(dir.resolve("data"), port);
         server.run(false);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                server.shutdown();
-            } catch (Exception e) {
-                e.printStackTrace();
-            }
-            stopped.countDown();
-        }));
-        ready(dir, server.getZkAddress());
-        stopped.await();
+        serveUntilSignalled(server::shutdown, dir, server.getZkAddress());
     }
 
     private static void runNode(Map<String, String> options) throws Exception {
@@ -74,17 +64,28 @@ public final class Launcher {
         JettyConfig config = JettyConfig.builder().setPort(port).setContext("/solr").build();
         JettySolrRunner node = new JettySolrRunner(home.toString(), nodeProperties, config);
         node.start();
+        serveUntilSignalled(node::stop, home, node.getBaseUrl().toString());
+    }
+
+    /** Says it is ready, then waits until the process is signalled; `stop` runs on the way out. */
+    private static void serveUntilSignalled(Stopper stop, Path dir, String address)
+            throws Exception {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
-                node.stop();
+                stop.stop();
             } catch (Exception e) {
                 e.printStackTrace();
             }
             stopped.countDown();
         }));
-        ready(home, node.getBaseUrl().toString());
+        ready(dir, address);
         stopped.await();
+    }
+
+    @FunctionalInterface
+    private interface Stopper {
+        void stop() throws Exception;
     }
 
     private static void ready(Path dir, String address) throws Exception {
