@@ -2,9 +2,9 @@
 a text's key terms.
 
 Key terms are scored as Whoosh's key-term extraction scores them (the Bo1 model of divergence
-from randomness: a term frequent in the text and rare in the collection weighs most), with the
-number of items holding a term standing in for its collection frequency: Solr counts those in
-one request of query facets, where collection frequencies would take a request per shard.
+from randomness: a term frequent in the text and rare in the collection weighs most, by its
+occurrences in the whole collection over the number of items). Solr counts both for every
+candidate term in one request: a query facet per term, with the sum of its term frequencies.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections import Counter
 
 from search.engine.solr.analysis import analyze
 from search.engine.solr.client import SolrClient
-from search.engine.solr.compiler import escape
+from search.engine.solr.compiler import escape, quoted
 
 MAX_CANDIDATES = 120  # the text's most frequent distinct terms whose frequency is asked for
 
@@ -26,10 +26,16 @@ class CollectionStats:
         self.timeout = timeout
         self.total = 0
         self._frequencies: dict[tuple[str, str], int] = {}
+        self._occurrences: dict[tuple[str, str], float] = {}
 
     def _count(self, fieldname: str, terms: list[str]) -> None:
+        """Items holding each term and the term's occurrences in all of them (its collection
+        frequency, summed over the shards by the JSON Facet API)."""
         facets = {
-            f"t{i}": {"type": "query", "q": f"{fieldname}:{escape(term)}"}
+            f"t{i}": {
+                "type": "query", "q": f"{fieldname}:{escape(term)}",
+                "facet": {"occurrences": f"sum(termfreq({fieldname},{quoted(term)}))"},
+            }
             for i, term in enumerate(terms)
         }
         body = {"query": "*:*", "limit": 0, "facet": facets, "params": {"shards.tolerant": "true"}}
@@ -37,7 +43,9 @@ class CollectionStats:
         self.total = answer["response"]["numFound"]
         counted = answer.get("facets") or {}
         for i, term in enumerate(terms):
-            self._frequencies[(fieldname, term)] = (counted.get(f"t{i}") or {}).get("count", 0)
+            bucket = counted.get(f"t{i}") or {}
+            self._frequencies[(fieldname, term)] = bucket.get("count", 0)
+            self._occurrences[(fieldname, term)] = bucket.get("occurrences", 0)
 
     def doc_frequency(self, fieldname: str, term: str) -> int:
         if (fieldname, term) not in self._frequencies:
@@ -54,10 +62,10 @@ class CollectionStats:
         total = max(1, self.total)
         scored = []
         for term in candidates:
-            held = self._frequencies[(fieldname, term)]
-            if not held:
+            occurrences = self._occurrences[(fieldname, term)]
+            if not occurrences:
                 continue
-            f = held / total
+            f = occurrences / total
             weight = frequencies[term] * math.log2((1.0 + f) / f) + math.log2(1.0 + f)
             scored.append((term, weight))
         scored.sort(key=lambda pair: (-pair[1], pair[0]))
