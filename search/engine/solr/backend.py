@@ -29,7 +29,7 @@ from search.engine.errors import IndexUnavailable, RebuildNeeded
 from search.engine.query_nodes import key_terms_query, ranked_by_item_text
 from search.engine.solr import analysis, configset, finder
 from search.engine.solr.client import SolrClient, SolrError
-from search.engine.solr.compiler import escape, quoted, to_solr, values_filter
+from search.engine.solr.compiler import escape, quoted, to_solr, values_filter, values_query
 from search.engine.solr.documents import HIT_FIELDS, solr_document, stored_item
 from search.engine.solr.execution import Search
 from search.engine.solr.stats import CollectionStats
@@ -71,7 +71,7 @@ class SolrWriter:
         letter_ids = list(letter_ids)
         for start in range(0, len(letter_ids), BATCH):
             chunk = letter_ids[start : start + BATCH]
-            self._send({"delete": {"query": values_filter("letter_id", chunk).split("}", 1)[1]}})
+            self._send({"delete": {"query": values_query("letter_id", chunk)}})
 
     def replace_letters(self, letter_ids: Sequence[str], documents: Iterable[ItemDocument]) -> int:
         self.delete_letters(letter_ids)

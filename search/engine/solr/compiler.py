@@ -58,10 +58,15 @@ def matching(node) -> str:
     return f"filter({to_solr(node)})"
 
 
+def values_query(fieldname: str, values) -> str:
+    """Items with any of `values` in the string field."""
+    return f"{fieldname}:(" + " OR ".join(quoted(v) for v in values) + ")"
+
+
 def values_filter(fieldname: str, values) -> str:
-    """Items with any of `values` in the string field, tagged with the field's name so that
-    field's facet can be counted without it (the JSON Facet API's excludeTags)."""
-    return f"{{!tag={fieldname}}}{fieldname}:(" + " OR ".join(quoted(v) for v in values) + ")"
+    """values_query tagged with the field's name, so that field's facet can be counted without
+    it (the JSON Facet API's excludeTags)."""
+    return f"{{!tag={fieldname}}}" + values_query(fieldname, values)
 
 
 def day(value: date) -> str:
