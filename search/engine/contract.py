@@ -83,6 +83,17 @@ class ItemDocument:
     def letter_id(self) -> str:
         return self.item.letter_id
 
+    def text_fields(self) -> dict[str, str]:
+        """The searchable text by the index field every backend gives it."""
+        return {
+            "request": self.item.request,
+            "rationale": self.item.rationale,
+            "summary": self.summary,
+            "guideline_text": self.guideline_text,
+            "text": self.text,
+            "item_text": self.item_text,
+        }
+
     def facet_values(self, name: str) -> list[str]:
         return [v for v in self.facets.get(name, ()) if v]
 

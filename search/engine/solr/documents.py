@@ -28,12 +28,7 @@ def solr_document(doc: ItemDocument) -> dict:
         "case": [form.lower() for form in doc.case_number_forms if form],
         "concepts": list(doc.concepts),
         "synthetic": bool(doc.synthetic),
-        "request": item.request,
-        "rationale": item.rationale,
-        "summary": doc.summary,
-        "guideline_text": doc.guideline_text,
-        "text": doc.text,
-        "item_text": doc.item_text,
+        **doc.text_fields(),
         "hit": json.dumps(hit_fields(item)),
     }
     for name in DATE_FIELDS:
