@@ -8,6 +8,7 @@ ENGINE_LABELS = {
     "ours": "ours (Whoosh, bitset facets)",
     "haystack": "django-haystack + Whoosh as shipped",
     "fts5": "SQLite FTS5 (bm25, GROUP BY)",
+    "solr": "Solr 9.10.1 SolrCloud (the Solr backend)",
 }
 
 
@@ -213,6 +214,17 @@ def render(results: dict) -> str:
             f"{name} {mb:,.0f} MB" for name, mb in http["peak_rss_mb"].items() if mb
         ))
         lines.append("")
+
+    solr_nodes = results.get("peers_build", {}).get("solr", {}).get("nodes")
+    if solr_nodes:
+        lines += ["== Solr nodes after the build (collection " +
+                  results["peers_build"]["solr"].get("collection", "?") + ") =="]
+        lines += _table(
+            ["node", "heap used MB", "RSS MB", "peak RSS MB", "index MB"],
+            [[url, f"{n['heap_used_mb']:,.0f}", f"{n.get('rss_mb') or 0:,.0f}",
+              f"{n.get('peak_rss_mb') or 0:,.0f}", f"{n['index_mb']:,.0f}"]
+             for url, n in solr_nodes.items()],
+        ) + [""]
 
     memory_rows = []
     if build:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from benchmarks import datadir, httpload
+from benchmarks import datadir, httpload, solr
 from benchmarks.peers import haystack_whoosh
 from benchmarks.phases import PEER_FILES
 
@@ -76,7 +76,8 @@ class Runner:
 
     # --- children -------------------------------------------------------------------------
 
-    def phase(self, name: str, app_folder: Path, **arguments) -> dict:
+    def phase(self, name: str, app_folder: Path, *, env: dict | None = None,
+              **arguments) -> dict:
         out = Path(tempfile.mkstemp(prefix=f"bench-{name}-", suffix=".json")[1])
         command = [self.python, str(self.project_dir / "manage.py"), "bench", "--phase", name,
                    "--phase-out", str(out), "--data-dir", str(self.data_dir)]
@@ -85,8 +86,8 @@ class Runner:
         self.log(f"- {name} {' '.join(f'{k}={v}' for k, v in arguments.items())}")
         try:
             subprocess.run(  # noqa: S603 - our own interpreter and manage.py
-                command, cwd=self.project_dir, env=datadir.child_environment(app_folder),
-                check=True,
+                command, cwd=self.project_dir,
+                env={**datadir.child_environment(app_folder), **(env or {})}, check=True,
             )
             return json.loads(out.read_text())
         finally:
@@ -187,7 +188,8 @@ class Runner:
             shutil.rmtree(scratch, ignore_errors=True)
 
     def run(self, *, peers: list[str], http: bool, rebuild: bool, add_letters: int,
-            sample_letters: Path | None, http_seconds: float) -> dict:
+            sample_letters: Path | None, http_seconds: float,
+            backends: tuple[str, ...] = ()) -> dict:
         started = time.perf_counter()
         manifest = self.corpus(rebuild)
         build = manifest["build"]
@@ -212,6 +214,13 @@ class Runner:
             else:
                 results["search"][peer] = self.phase("search", app, engine=peer,
                                                      rounds=self.rounds)
+        if "solr" in backends:
+            # The Solr backend beside ours on the same corpus (benchmarks/solr.py).
+            env = solr.environment(build["items"], self.seed)
+            results["peers_build"]["solr"] = self.phase("build-solr", app, env=env)
+            results["search"]["solr"] = self.phase(
+                "search", app, env=env, engine="ours", rounds=self.rounds
+            )
         if add_letters:
             results["add"] = self.add_letters(manifest, add_letters)
         if http:

@@ -27,6 +27,22 @@ SEARCH_INDEX_DIR = DATA_DIR / "index"
 # The search engine (search/backends.py, as Django's CACHES): other keys are the backend's
 # options; the Whoosh backend's PATH defaults to SEARCH_INDEX_DIR.
 SEARCH_BACKENDS = {"default": {"BACKEND": "search.engine.whoosh.backend.WhooshBackend"}}
+# Apache Solr in SolrCloud mode, an option for a corpus beyond one machine (DEPLOYMENT.md,
+# "Solr"): always configured as "solr" from the environment; IMR_SEARCH_BACKEND=solr makes it
+# the default. Credentials come from the environment only.
+SEARCH_BACKENDS["solr"] = {
+    "BACKEND": "search.engine.solr.backend.SolrBackend",
+    "URL": os.environ.get("IMR_SOLR_URL", "http://127.0.0.1:8983/solr"),
+    "COLLECTION": os.environ.get("IMR_SOLR_COLLECTION", "imr_items"),
+    "USERNAME": os.environ.get("IMR_SOLR_USERNAME") or None,
+    "PASSWORD": os.environ.get("IMR_SOLR_PASSWORD") or None,
+    "CACHE_QUERIES": os.environ.get("IMR_SOLR_CACHE_QUERIES", "1") != "0",
+    # The layout of the collection a rebuild creates.
+    "SHARDS": int(os.environ.get("IMR_SOLR_SHARDS", "2")),
+    "REPLICAS": int(os.environ.get("IMR_SOLR_REPLICAS", "2")),
+}
+if os.environ.get("IMR_SEARCH_BACKEND", "whoosh") == "solr":
+    SEARCH_BACKENDS["default"] = SEARCH_BACKENDS["solr"]
 
 DEBUG = env_bool("DJANGO_DEBUG")
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")

@@ -10,6 +10,10 @@
 For the Whoosh backend, PATH defaults to settings.SEARCH_INDEX_DIR and TIME_LIMIT_SECONDS to
 settings.SEARCH_TIME_LIMIT_SECONDS (2.0), both read at call time (tests point
 SEARCH_INDEX_DIR at a folder of their own). The engine itself reads no settings.
+
+The Solr backend (search.engine.solr.backend.SolrBackend, DEPLOYMENT.md) is configured as
+"solr" in settings from IMR_SOLR_URL, IMR_SOLR_COLLECTION and IMR_SOLR_USERNAME/PASSWORD, and
+becomes "default" with IMR_SEARCH_BACKEND=solr; Whoosh stays the default otherwise.
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ from search.engine import facets as facet_registry
 from search.engine.contract import SearchSpec, SimilarSpec, StoredItem
 from search.engine.errors import IndexUnavailable
 from search.engine.query import ParsedQuery, parse_user_query
-from search.highlighting import make_snippet, make_snippets
+from search.highlighting import make_snippet, make_snippets, sanitize
 from search.letters import domain
 from search.letters.reasons import FoundReason
 
@@ -348,6 +348,11 @@ def run_search(
             "The search took too long and was stopped: counts may be incomplete. Add words or "
             "filters to narrow it."
         )
+    if answer.partial:
+        result.notices.append(
+            "Part of the search index did not answer: these results and counts may be "
+            "incomplete. Try again in a moment."
+        )
     result.total = answer.total
     result.breakdown = Breakdown(upheld=answer.upheld, overturned=answer.overturned)
     result.pages = max(1, math.ceil(answer.total / per_page))
@@ -371,10 +376,15 @@ def run_search(
     highlight = list(
         dict.fromkeys(answer.highlight if parsed.pasted else [*parsed.highlight, *answer.highlight])
     )
-    snippets = (
-        make_snippets([[h.item.rationale, h.item.request] for h in answer.hits], highlight)
-        if passages else [""] * len(answer.hits)
-    )
+    # Our passages for the hits the backend did not mark itself, cleaned in one call.
+    ours = [h for h in answer.hits if not h.passages] if passages else []
+    made = iter(make_snippets([[h.item.rationale, h.item.request] for h in ours], highlight))
+    snippets = [
+        "" if not passages
+        else sanitize(" ".join(h.passages)) if h.passages
+        else next(made)
+        for h in answer.hits
+    ]
     result.hits = [
         hit_from_item(h.item, highlight, h.score, snippet_html=snippet)
         for h, snippet in zip(answer.hits, snippets, strict=True)
@@ -417,11 +427,19 @@ def _facet_values(counts, search: SearchRequest) -> dict[str, list[FacetValue]]:
 def hit_from_item(
     item: StoredItem, highlight: list[str], score: float = 0.0, *, passages: bool = True,
     snippet_html: str | None = None,
+    marked: tuple[str, ...] = (),
 ) -> Hit:
-    """A hit of `item`; its passage is `snippet_html` when given (a page's passages are cleaned
-    together: make_snippets), else made here (none when not `passages`)."""
+    """A hit of `item`. Its passage: `snippet_html` when given (a page's passages are cleaned
+    together: make_snippets); else the backend's own highlighted passages, `marked` (Solr's
+    unified highlighter), through the same allow-list; else made here (none when not
+    `passages`)."""
     if snippet_html is None:
-        snippet_html = make_snippet([item.rationale, item.request], highlight) if passages else ""
+        if not passages:
+            snippet_html = ""
+        elif marked:
+            snippet_html = sanitize(" ".join(marked))
+        else:
+            snippet_html = make_snippet([item.rationale, item.request], highlight)
     return Hit(
         letter_id=item.letter_id,
         case_number=item.case_number,

@@ -86,6 +86,17 @@ class ItemDocument:
     def letter_id(self) -> str:
         return self.item.letter_id
 
+    def text_fields(self) -> dict[str, str]:
+        """The searchable text by the index field every backend gives it."""
+        return {
+            "request": self.item.request,
+            "rationale": self.item.rationale,
+            "summary": self.summary,
+            "guideline_text": self.guideline_text,
+            "text": self.text,
+            "item_text": self.item_text,
+        }
+
     def facet_values(self, name: str) -> list[str]:
         return [v for v in self.facets.get(name, ()) if v]
 
@@ -121,6 +132,10 @@ class ScoredItem:
     item_id: str
     score: float
     item: StoredItem
+    # Passages marked by the backend's own highlighter: HTML-escaped text whose only tags are
+    # <mark>, still to be cleaned by the service's allow-list (search.highlighting.sanitize);
+    # empty when the backend leaves highlighting to the service.
+    passages: tuple[str, ...] = ()
 
 
 @dataclass
@@ -134,6 +149,9 @@ class EngineResult:
     overturned: int = 0
     timed_out: bool = False  # the match set or counts were cut short by the time limit
     ranking_timed_out: bool = False  # the page holds the best items found in time
+    # Part of a distributed index did not answer (a shard with no live replica): the matches
+    # and counts are those of the parts that did.
+    partial: bool = False
     # Selected values no item has: they were left out of the search.
     ignored_filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Soft matching: fewer than SOFT_MATCH_BELOW items matched every part of the query, so the

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from search.engine import hits
 from search.engine.contract import ItemDocument, StoredItem
 from search.engine.facets import DATE_FIELDS, FACET_NAMES
+from search.engine.hits import hit_fields
 from search.engine.whoosh.schema import DAY_FIELDS, join_facet_values, prepare_document
 
 
@@ -27,29 +29,10 @@ def whoosh_fields(doc: ItemDocument) -> dict:
         "case": join_facet_values(doc.case_number_forms),
         "ordinal": item.ordinal,
         **{DAY_FIELDS[name]: day_number(doc.date_of(name)) for name in DATE_FIELDS},
-        "request": item.request,
-        "rationale": item.rationale,
-        "summary": doc.summary,
-        "guideline_text": doc.guideline_text,
-        "text": doc.text,
-        "item_text": doc.item_text,
+        **doc.text_fields(),
         "concepts": " ".join(doc.concepts),
         "synthetic": bool(doc.synthetic),
-        "hit": {
-            "letter_id": item.letter_id,
-            "case_number": item.case_number,
-            "decision_date": item.decision_date.isoformat() if item.decision_date else None,
-            "ordinal": item.ordinal,
-            "outcome": item.outcome,
-            "specialties": list(item.specialties),
-            "guidelines": list(item.guidelines),
-            "sections": list(item.sections),
-            "category": item.category,
-            "subcategory": item.subcategory,
-            "case_outcome": item.case_outcome,
-            "reasons": [list(pair) for pair in item.reasons],
-            "request_size": dict(item.request_size),
-        },
+        "hit": hit_fields(item),
         **{name: join_facet_values(doc.facet_values(name)) for name in FACET_NAMES},
     }
 
@@ -61,22 +44,4 @@ def prepared(doc: ItemDocument) -> dict:
 
 def stored_item(stored: dict) -> StoredItem:
     """The StoredItem of a document's stored fields."""
-    meta = stored.get("hit") or {}
-    decided = meta.get("decision_date")
-    return StoredItem(
-        letter_id=meta.get("letter_id") or stored.get("letter_id", ""),
-        ordinal=int(meta.get("ordinal") or stored.get("ordinal") or 0),
-        case_number=meta.get("case_number"),
-        decision_date=date.fromisoformat(decided) if decided else None,
-        request=stored.get("request", ""),
-        rationale=stored.get("rationale", ""),
-        outcome=meta.get("outcome", ""),
-        case_outcome=meta.get("case_outcome", ""),
-        category=meta.get("category", ""),
-        subcategory=meta.get("subcategory") or "",
-        specialties=tuple(meta.get("specialties", [])),
-        guidelines=tuple(meta.get("guidelines", [])),
-        sections=tuple(meta.get("sections", [])),
-        reasons=tuple((code, evidence) for code, evidence in meta.get("reasons", [])),
-        request_size=tuple((meta.get("request_size") or {}).items()),
-    )
+    return hits.stored_item(stored.get("hit") or {}, stored)

@@ -52,6 +52,11 @@ class Command(BaseCommand):
                             const=Path(settings.IMR_LETTERS_DIR),
                             help="also time parse and ingest of the sample letters "
                             "(default folder: IMR_LETTERS_DIR)")
+        parser.add_argument(
+            "--backend", default="whoosh", choices=("whoosh", "solr"),
+            help="solr: also index the corpus into the SolrCloud of IMR_SOLR_URL and search it "
+                 "the same way, beside Whoosh (DEPLOYMENT.md, \"Solr\")",
+        )
         parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
         # Used by the parent to run one measured part in a child process.
         parser.add_argument("--phase", help=argparse.SUPPRESS)
@@ -92,6 +97,7 @@ class Command(BaseCommand):
             add_letters=options["add_letters"],
             sample_letters=options["sample_letters"],
             http_seconds=options["http_seconds"],
+            backends=(options["backend"],),
         )
         if options["json"]:
             self.stdout.write(json.dumps(results, indent=2, default=str))
@@ -114,6 +120,9 @@ class Command(BaseCommand):
             result = phases.reindex()
         elif name == "add":
             result = phases.add_letters(options["seed"], options["start"], options["count"])
+        elif name == "build-solr":
+            (solr,) = import_benchmarks("solr")
+            result = solr.build()
         elif name == "build-peer":
             result = phases.build_peer(options["engine"], peers_folder)
         elif name == "search":

@@ -1,0 +1,262 @@
+"""Running a SearchSpec on the items collection: one JSON request for the matches, their count,
+the facet counts (the JSON Facet API, each facet counted with its own selection excluded by its
+tag) and the page; a second for soft matching or for the items of typed case numbers.
+
+A request carries `timeAllowed` (the search's time limit) and `shards.tolerant`: when a shard
+has no live replica, Solr answers from the others and says its results are partial.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from search.engine.contract import SOFT_MATCH_BELOW, EngineResult, ScoredItem, SearchSpec
+from search.engine.facets import FACETS_BY_NAME
+from search.engine.nodes import AndNot, Or
+from search.engine.query import ParsedQuery
+from search.engine.query_nodes import ranked_by_item_text, with_request_boost
+from search.engine.solr import finder
+from search.engine.solr.client import SolrClient
+from search.engine.solr.compiler import date_filter, quoted, to_solr, values_filter
+from search.engine.solr.documents import HIT_FIELDS, stored_item
+from search.engine.solr.stats import CollectionStats
+
+# Solr's unified highlighter marks the page's passages: HTML-escaped by Solr (hl.encoder), so
+# the only markup is our <mark>, and the service cleans them with its allow-list all the same.
+# The rationale's passages, else the request's, as the service's own highlighter picks them.
+PASSAGE_FIELDS = ("rationale", "request")
+HIGHLIGHT = {
+    "hl": "true",
+    "hl.method": "unified",
+    "hl.fl": ",".join(PASSAGE_FIELDS),
+    "hl.encoder": "html",
+    "hl.tag.pre": "<mark>",
+    "hl.tag.post": "</mark>",
+    "hl.requireFieldMatch": "false",  # the query searches `text`; the passages are these
+    "hl.snippets": 2,
+    "hl.fragsize": 240,
+    "hl.defaultSummary": "false",
+}
+MAX_PINNED = 1000  # items of typed case numbers listed first (a letter has a few)
+BREAKDOWN = "_outcomes"  # the outcome counts of the matches, no selection excluded
+SORTS = {
+    "relevance": "score desc,id asc",
+    "newest": "decision_date desc,id asc",
+    "oldest": "decision_date asc,id asc",
+}
+
+
+class Search:
+    """One SearchSpec against one collection."""
+
+    def __init__(self, client: SolrClient, collection: str, spec: SearchSpec, time_limit: float,
+                 *, cache: bool = True):
+        self.client = client
+        self.cache = cache
+        self.collection = collection
+        self.spec = spec
+        self.time_limit = time_limit
+        self.result = EngineResult()
+
+    # -- requests
+
+    def select(self, body: dict) -> dict:
+        if not self.cache and "query" in body:
+            body = {**body, "query": "{!lucene cache=false}" + body["query"]}
+        params = {
+            "timeAllowed": int(self.time_limit * 1000),
+            "shards.tolerant": "true",
+            "q.op": "OR",
+            "df": "text",
+            **body.pop("params", {}),
+        }
+        answer = self.client.post_json(
+            f"{self.collection}/select", {**body, "params": params},
+            timeout=self.time_limit + 10,
+        )
+        header = answer.get("responseHeader") or {}
+        if header.get("partialResults"):
+            # Solr says the same of a time limit reached and of a shard that did not answer.
+            if header.get("QTime", 0) >= 0.9 * self.time_limit * 1000:
+                self.result.timed_out = True
+            else:
+                self.result.partial = True
+        return answer
+
+    def hits(self, answer: dict) -> list[ScoredItem]:
+        marked = answer.get("highlighting") or {}
+        out = []
+        for doc in answer["response"]["docs"]:
+            item = stored_item(doc)
+            fields = marked.get(item.item_id) or {}
+            passages = next((tuple(fields[f]) for f in PASSAGE_FIELDS if fields.get(f)), ())
+            out.append(ScoredItem(item.item_id, float(doc.get("score") or 0.0), item, passages))
+        return out
+
+    # -- the parts of a request
+
+    def known_filters(self) -> list[str]:
+        """Filter queries for the selected values some item has; the others are reported in
+        `ignored_filters` and left out (a facet of fixed values takes them all)."""
+        asked = [
+            (name, value) for name, values in self.spec.filters.items() for value in values
+            if not FACETS_BY_NAME[name].fixed
+        ]
+        present = set()
+        if asked:
+            facets = {
+                f"v{i}": {"type": "query", "q": f"{name}:{quoted(value)}"}
+                for i, (name, value) in enumerate(asked)
+            }
+            answer = self.select({"query": "*:*", "limit": 0, "facet": facets})
+            counts = answer.get("facets") or {}
+            present = {
+                pair for i, pair in enumerate(asked) if (counts.get(f"v{i}") or {}).get("count")
+            }
+        filters = []
+        for name, values in self.spec.filters.items():
+            fixed = FACETS_BY_NAME[name].fixed
+            known = tuple(v for v in values if fixed or (name, v) in present)
+            missing = tuple(v for v in values if v not in known)
+            if missing:
+                self.result.ignored_filters[name] = missing
+            if known:
+                filters.append(values_filter(name, known))
+        for name, (first, last) in self.spec.date_ranges.items():
+            if first or last:
+                filters.append(date_filter(name, first, last))
+        return filters
+
+    def facet_request(self) -> dict:
+        facets = {
+            name: {"type": "terms", "field": name, "limit": -1, "mincount": 1,
+                   "domain": {"excludeTags": name}}
+            for name in self.spec.count_facets
+        }
+        facets[BREAKDOWN] = {"type": "terms", "field": "outcome", "limit": -1, "mincount": 1}
+        return facets
+
+    def read_counts(self, answer: dict) -> None:
+        facets = answer.get("facets") or {}
+        self.result.total = answer["response"]["numFound"]
+        self.result.facets = {
+            name: [(b["val"], b["count"]) for b in (facets.get(name) or {}).get("buckets", [])]
+            for name in self.spec.count_facets
+        }
+        outcomes = {b["val"]: b["count"] for b in (facets.get(BREAKDOWN) or {}).get("buckets", [])}
+        self.result.upheld = outcomes.get("upheld", 0)
+        self.result.overturned = outcomes.get("overturned", 0)
+
+    # -- the search
+
+    def run(self) -> EngineResult:
+        spec = self.spec
+        parsed = spec.query if spec.query is not None else ParsedQuery()
+        if parsed.pasted:
+            # A pasted request or denial: matched and ranked as the precedent finder ranks it.
+            stats = CollectionStats(self.client, self.collection, self.time_limit + 10)
+            q, _terms, self.result.highlight = finder.finder_query(stats, parsed.text)
+            if q is not None:
+                parsed = replace(
+                    parsed, query=ranked_by_item_text(q), match_query=q, soft_parts=()
+                )
+        filters = self.known_filters()
+        relevance = spec.sort == "relevance" and not parsed.matches_everything
+        pinned = relevance and parsed.case_query is not None
+        page = {"offset": max(0, spec.offset), "limit": max(0, spec.limit)}
+        body = {
+            "query": self.scored_query(parsed, (parsed.match_query, parsed.case_query)),
+            "filter": filters,
+            "facet": self.facet_request(),
+            "fields": HIT_FIELDS + ",score",
+            "sort": SORTS["relevance" if relevance else _date_sort(spec.sort)],
+            **({"limit": 0} if pinned else page),
+        }
+        if not pinned and not parsed.matches_everything:
+            body["params"] = dict(HIGHLIGHT)
+        answer = self.select(body)
+        self.read_counts(answer)
+        hits = self.hits(answer)
+        if (self.result.total < SOFT_MATCH_BELOW and parsed.soft_parts
+                and not self.result.timed_out):
+            soft = self.soft_search(parsed, filters, relevance, page)
+            if soft is not None:
+                return soft
+        if pinned:
+            hits = self.pinned_page(parsed, filters)
+        self.result.hits = hits
+        return self.result
+
+    def scored_query(self, parsed: ParsedQuery, matching) -> str:
+        """What matches (any of `matching`, scoring nothing) ranked by parsed.query."""
+        if parsed.matches_everything:
+            return "*:*"
+        clauses = " ".join(to_solr(q) for q in matching if q is not None)
+        ranking = to_solr(parsed.query) if parsed.query is not None else ""
+        return f"+({clauses})^=0 {ranking}".strip()
+
+    def soft_search(self, parsed, filters, relevance: bool, page: dict) -> EngineResult | None:
+        """Items matching most of the query's parts (and not what it excludes): tier by tier,
+        most parts first, by score within a tier. None when it finds no more items."""
+        exact = self.result.total
+        wider = Or(parsed.soft_parts)
+        if parsed.soft_excluded is not None:
+            wider = AndNot(wider, parsed.soft_excluded)
+        ranking = replace(parsed, query=with_request_boost(Or(parsed.soft_parts)), case_query=None)
+        tiers = {f"part{i}": f"({to_solr(p)})^=1" for i, p in enumerate(parsed.soft_parts)}
+        tier_sort = "sum(" + ",".join(f"query(${k},0)" for k in tiers) + ") desc,"
+        sort = (tier_sort + SORTS["relevance"]) if relevance else SORTS[_date_sort(self.spec.sort)]
+        soft = Search(self.client, self.collection, self.spec, self.time_limit, cache=self.cache)
+        answer = soft.select({
+            "query": soft.scored_query(ranking, (wider,)),
+            "filter": filters,
+            "facet": soft.facet_request(),
+            "fields": HIT_FIELDS + ",score",
+            "sort": sort,
+            "params": {**tiers, **HIGHLIGHT},
+            **page,
+        })
+        soft.read_counts(answer)
+        if soft.result.total <= exact:
+            return None
+        soft.result.hits = soft.hits(answer)
+        soft.result.exact_total = exact
+        soft.result.ignored_filters = self.result.ignored_filters
+        soft.result.highlight = self.result.highlight
+        soft.result.partial = soft.result.partial or self.result.partial
+        return soft.result
+
+    def pinned_page(self, parsed: ParsedQuery, filters: list[str]) -> list[ScoredItem]:
+        """The page when case numbers were typed: their items first (case by case in the order
+        typed, each case's items in ordinal order), then the other matches by score."""
+        answer = self.select({
+            "query": to_solr(parsed.case_query), "filter": filters,
+            "fields": HIT_FIELDS + ",score", "limit": MAX_PINNED,
+        })
+        typed = {number: position for position, number in enumerate(parsed.case_numbers)}
+
+        def key(hit: ScoredItem):
+            number = (hit.item.case_number or "").upper()
+            return (typed.get(number, len(typed)), hit.item.letter_id, hit.item.ordinal)
+
+        pinned = sorted(self.hits(answer), key=key)
+        start, wanted = max(0, self.spec.offset), max(0, self.spec.offset) + self.spec.limit
+        out = [replace(h, score=0.0) for h in pinned[start:wanted]]
+        if len(out) < wanted - start and parsed.match_query is not None:
+            rest = self.select({
+                "query": f"{self.scored_query(parsed, (parsed.match_query,))} "
+                         f"-{to_solr(parsed.case_query)}",
+                "filter": filters,
+                "fields": HIT_FIELDS + ",score",
+                "sort": SORTS["relevance"],
+                "offset": max(0, start - len(pinned)),
+                "limit": wanted - start - len(out),
+                "params": dict(HIGHLIGHT),
+            })
+            out += self.hits(rest)
+        return out
+
+
+def _date_sort(sort: str) -> str:
+    """Relevance without words is newest first."""
+    return "oldest" if sort == "oldest" else "newest"
