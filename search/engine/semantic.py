@@ -40,7 +40,7 @@ FUSION_DEPTH = 100
 # "Hybrid ranking"): the word ranking carries our vocabulary (session counts, ESI, UDS, compound
 # creams), the meaning ranking what the words miss.
 WORD_WEIGHT = 1.0
-MEANING_WEIGHT = 1.0
+MEANING_WEIGHT = 0.5
 FUSION_K = 60
 EMBED_BATCH = 64
 
