@@ -98,14 +98,17 @@ class Command(BaseCommand):
         done = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
             command, env=datadir.child_environment(app), capture_output=True, text=True
         )
-        if done.returncode not in (0, 1):  # ingest exits 1 when a file was rejected
+        allowed = (0, 1) if args[0] == "ingest" else (0,)  # ingest: 1 when a file was rejected
+        if done.returncode not in allowed:
             raise CommandError(f"{' '.join(args[:1])} failed:\n{done.stderr[-2000:]}")
 
     def _build(self, app: Path, pdfs: Path, rebuild: bool) -> None:
         marker = app / "letters.json"
         wanted = sorted(p.name for p in pdfs.glob("*.pdf"))
         if not rebuild and marker.exists() and json.loads(marker.read_text()) == wanted:
-            # The letters are stored; the code may index them differently since the last run.
+            # The letters are stored; the code may store (migrations) and index them
+            # differently since the last run.
+            self._manage(app, "migrate", "--noinput")
             self._manage(app, "rebuild_index")
             return
         if app.exists():
