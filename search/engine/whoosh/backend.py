@@ -170,6 +170,8 @@ class WhooshBackend:
     def _forget_vectors(self, letter_ids: set[str]) -> None:
         with contextlib.suppress(errors.IndexUnavailable, errors.RebuildNeeded):
             snap = self.snapshot()
+            if snap.meaning is None or snap.meaning.rows()[0] is None:
+                return  # no vectors in this generation yet: nothing to drop
             bits = 0
             for letter_id in letter_ids:
                 bits |= snap.evaluator.docs_bits(term("letter_id", letter_id))[0]
