@@ -166,9 +166,9 @@ def render(results: dict) -> str:
         if vectors:
             lines.append(
                 f"ours ranks by words and meaning fused: the query embedded by the model on every "
-                f"search (its cache emptied too); {vectors['items']:,} item vectors, of which "
-                f"{vectors['stand_ins']:,} random stand-ins for items not embedded yet (a scan "
-                "costs the same whatever the vectors hold)"
+                f"search (its cache emptied too); {vectors['items']:,} item vectors, random "
+                f"stand-ins ({vectors['stand_ins']:,} put by this run): the benchmark never "
+                "embeds its synthetic corpus, and a scan costs the same whatever they hold"
             )
         lines.append("")
         lines += ["== Median ms by kind of query =="]
