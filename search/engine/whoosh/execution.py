@@ -20,7 +20,7 @@ from search.engine.nodes import Or
 from search.engine.query import ParsedQuery
 from search.engine.query_nodes import ranked_by_item_text, with_request_boost
 from search.engine.whoosh import finder
-from search.engine.whoosh.bits import BitsView, docnums_from_bits
+from search.engine.whoosh.bits import BitsView, docnums_from_bits, mask_from_bits
 from search.engine.whoosh.compiler import day_range, to_whoosh
 from search.engine.whoosh.documents import stored_item
 from search.engine.whoosh.schema import DAY_FIELDS
@@ -279,11 +279,14 @@ def fused_top(snap, q, bits: int, count: int, remaining: float, vector, *,
     0 there and stays below every item-text match, in word order, whatever its meaning)."""
     allowed = bits if bits != snap.live_bits else None
     depth = semantic.FUSION_DEPTH
-    words, timed_out, scored = snap.scorer.top_scored_and_scored(
+    words, timed_out, scores = snap.scorer.top_scored_with_scores(
         q, allowed, max(count, depth) + depth, remaining, matched_only=matched_only
     )
-    head = [d for d, score in words[:depth] if score > 0 or scored is None]
-    meaning = snap.meaning.top(vector, bits if scored is None else scored, depth)
+    head = [d for d, score in words[:depth] if score > 0 or scores is None]
+    candidates = bits
+    if scores is not None:  # the documents of `bits` the ranking words reach
+        candidates = (scores[: snap.size] > 0) & mask_from_bits(bits, snap.size)
+    meaning = snap.meaning.top(vector, candidates, depth)
     fused = semantic.fuse_rankings(head, [d for d, _ in meaning], depth)
     placed = {docnum for docnum, _ in fused}
     ranked = list(fused)

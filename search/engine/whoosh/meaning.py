@@ -157,4 +157,9 @@ def forget_vectors(folder: Path, keys: np.ndarray) -> int:
     if not len(keys):
         return 0
     store = semantic.open_store(folder)
-    return 0 if store is None else store.remove(keys.tolist())
+    if store is None:
+        return 0
+    # Only keys that have a row: a store write makes every reader re-map its rows, and most
+    # letters written (new ones) have none yet.
+    held = keys[store.rows_of(keys) >= 0]
+    return store.remove(held.tolist()) if len(held) else 0

@@ -109,15 +109,16 @@ class Scorer:
         those q's words do not reach score 0 and follow in index order, unless `matched_only`,
         which leaves them out. Returns (hits, timed_out); on timeout, the best found so far.
         """
-        hits, timed_out, _ = self.top_scored_and_scored(
+        hits, timed_out, _ = self.top_scored_with_scores(
             q, allowed_bits, limit, timelimit, matched_only=matched_only
         )
         return hits, timed_out
 
-    def top_scored_and_scored(self, q, allowed_bits: int | None, limit: int, timelimit: float,
-                              *, matched_only: bool = False):
-        """top_scored's (hits, timed_out) and the allowed documents q's words score above 0, as
-        a numpy bool array by document number (None when Whoosh's collector ranked them)."""
+    def top_scored_with_scores(self, q, allowed_bits: int | None, limit: int, timelimit: float,
+                               *, matched_only: bool = False):
+        """top_scored's (hits, timed_out) and every document's score by number (a numpy array;
+        documents outside `allowed_bits` may be scored too), or None for the scores when
+        Whoosh's collector ranked them."""
         deadline = time.monotonic() + timelimit
         terms = self.scored_terms(q)
         if terms is None:
@@ -134,8 +135,7 @@ class Scorer:
         hits = [(docnum, float(scores[docnum])) for docnum in best]
         if matched_only:
             hits = [hit for hit in hits if hit[1] > 0]
-        scored = (scores > 0) & mask_from_bits(allowed, len(scores))
-        return hits, timed_out, scored
+        return hits, timed_out, scores
 
     def scored_terms(self, q) -> list[tuple[int | None, dict[tuple[str, str], float]]] | None:
         """The words that rank q's matches (see scoring_query) as groups of {(field, term):
