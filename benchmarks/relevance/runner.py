@@ -50,21 +50,36 @@ def rank_finder(text: str, ranking: str = "hybrid") -> list[str]:
 
 
 def rank_meaning(text: str, pasted: bool) -> list[str]:
-    """The embedding alone: every item ranked by the cosine of its vector with the query's (the
-    live Whoosh generation's store; no words, no filters)."""
+    """The embedding alone: every item ranked by the cosine of its vector with the query's (no
+    words, no filters): the live Whoosh generation's store, or the Solr collection's knn."""
     from search.backends import get_backend
     from search.engine import semantic
-    from search.engine.whoosh.documents import stored_item
 
-    snap = get_backend().snapshot()
+    backend = get_backend()
     vector = semantic.query_vectors.get(text if pasted else semantic.meaning_text(text))
-    if vector is None or snap.meaning is None:
+    if vector is None:
         return []
-    keys = []
-    for docnum, _ in snap.meaning.top(vector, snap.live_bits, DEPTH):
-        item = stored_item(snap.stored(docnum))
-        keys.append(item_key(item.case_number, item.ordinal))
-    return keys
+    if not hasattr(backend, "snapshot"):
+        items = _solr_nearest(backend, vector)
+    else:
+        from search.engine.whoosh.documents import stored_item
+
+        snap = backend.snapshot()
+        if snap.meaning is None:
+            return []
+        items = [stored_item(snap.stored(docnum))
+                 for docnum, _ in snap.meaning.top(vector, snap.live_bits, DEPTH)]
+    return [item_key(item.case_number, item.ordinal) for item in items]
+
+
+def _solr_nearest(backend, vector) -> list:
+    from search.engine.contract import SearchSpec
+    from search.engine.solr import meaning
+    from search.engine.solr.execution import Search
+
+    search = Search(backend.client, backend.alias, SearchSpec(), backend.time_limit)
+    ids = meaning.nearest(search, vector, [], DEPTH)
+    return [hit.item for hit in search.fetched([(i, 0.0) for i in ids], "*:*", highlight=False)]
 
 
 class Fts5Baseline:

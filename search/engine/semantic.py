@@ -121,6 +121,16 @@ _SYNTAX = re.compile(r"\b(?:request|rationale|summary|case):|\bAND\b|\bOR\b|[\"(
 _NEGATED = re.compile(r"(?:^|\s)(?:-|NOT\s+)(?:\"[^\"]*\"|\S+)")
 
 
+def search_vector(parsed, ranking: str) -> np.ndarray | None:
+    """The vector a search's matches are ranked by in meaning, or None (words alone: asked for,
+    nothing to rank, or the model unavailable). A pasted text is embedded whole; a typed query
+    by the words that say what is wanted."""
+    if ranking != "hybrid" or parsed is None or parsed.query is None:
+        return None
+    text = parsed.text if parsed.pasted else meaning_text(parsed.text)
+    return query_vectors.get(text) if text else None
+
+
 def meaning_text(text: str) -> str:
     """The words of a typed query that say what is wanted: its search syntax and the words it
     excludes dropped ("-surgery", NOT "injection"), so the vector is of the need alone."""
@@ -171,3 +181,22 @@ query_vectors = QueryVectors()
 def fuse_rankings(words: Sequence, meaning: Sequence, limit: int) -> list[tuple[object, float]]:
     """The word and meaning rankings (ids, best first) fused: [(id, fused score)], best first."""
     return fuse([words, meaning], [WORD_WEIGHT, MEANING_WEIGHT], k=FUSION_K, limit=limit)
+
+
+def fused_order(words: Sequence[tuple[object, float]], meaning: Sequence, count: int,
+                *, scored: bool = True) -> list[tuple[object, float]]:
+    """The first `count` of a match set ranked by words and meaning, for every backend.
+
+    `words`: (id, word score) of the matches, best first, at least FUSION_DEPTH past the page
+    asked for; `meaning`: ids of the same matches whose item text the words reach, nearest
+    first. The first FUSION_DEPTH places are fused from the word head (the items that score: a
+    match only in the letter's case summary scores 0 and is no part of it; `scored=False` when
+    the scores say nothing of that) and the meaning ranking; deeper places go on in word order,
+    so paging never shows an item twice or leaves one out."""
+    depth = FUSION_DEPTH
+    head = [item for item, score in words[:depth] if score > 0 or not scored]
+    fused = fuse_rankings(head, meaning, depth)
+    placed = {item for item, _ in fused}
+    ranked = list(fused)
+    ranked.extend((item, 0.0) for item, _ in words if item not in placed)
+    return ranked[:count]

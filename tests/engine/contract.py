@@ -9,10 +9,13 @@ its reason (pytest.skip in its subclass).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
+import numpy as np
 import pytest
 
+from search.engine import semantic
 from search.engine.contract import (
     ItemDocument,
     SearchSpec,
@@ -298,3 +301,69 @@ class BackendContract:
         assert backend.generation() != before
         assert self.search(backend).total == 2
         assert backend.document_count() == 2
+
+    # -- ranking by meaning (the item vectors)
+
+    def embedded(self, backend, **options):
+        """The catch-up step's report; the test skips when the model is not installed."""
+        report = backend.embed_missing(**options)
+        if report.unavailable:
+            pytest.skip(f"ranking by meaning is unavailable here: {report.unavailable}")
+        return report
+
+    def test_the_catch_up_embeds_each_item_once(self, backend):
+        first = self.embedded(backend, limit=3)
+        assert (first.embedded, first.remaining) == (3, 5)
+        assert backend.vector_coverage() == (3, 8)
+        rest = self.embedded(backend)
+        assert (rest.embedded, rest.remaining) == (5, 0)
+        assert backend.vector_coverage() == (8, 8)
+        assert self.embedded(backend).embedded == 0
+
+    def test_meaning_orders_the_matches_and_changes_nothing_else(self, backend, monkeypatch):
+        self.embedded(backend)
+        # Meaning weighted far above words: the items matching both words come in the order of
+        # their vectors' closeness to the query's, the item matching one word after them.
+        monkeypatch.setattr(semantic, "MEANING_WEIGHT", 100.0)
+        words = self.search(backend, "chronic pain", ranking="words")
+        hybrid = self.search(backend, "chronic pain", ranking="hybrid")
+        assert hybrid.total == words.total == 4
+        assert hybrid.facets == words.facets
+        assert (hybrid.upheld, hybrid.overturned) == (words.upheld, words.overturned)
+        both = [d for d in corpus_documents() if d.item_id in {"l1#2", "l3#1", "l4#1"}]
+        texts = [semantic.item_text(d.item.request, d.item.rationale) for d in both]
+        closeness = semantic.embed_texts(texts) @ semantic.query_vectors.get("chronic pain")
+        nearest_first = [both[i].item_id for i in np.argsort(-closeness)]
+        assert self.ids(hybrid) == [*nearest_first, "l2#2"]
+        assert self.ids(words)[:3] != nearest_first  # so the order above is meaning's
+
+    def test_pages_of_a_fused_ranking_show_each_match_once(self, backend):
+        self.embedded(backend)
+        whole = self.ids(self.search(backend, "pain", limit=10))
+        paged = [i for offset in range(0, 4, 2)
+                 for i in self.ids(self.search(backend, "pain", offset=offset, limit=2))]
+        assert paged == whole and len(set(whole)) == 4
+
+    def test_similar_items_by_meaning_are_the_word_matches(self, backend):
+        self.embedded(backend)
+        text = "Request for acupuncture for chronic low back pain"
+        for spec in (SimilarSpec(text=text), SimilarSpec(item_id="l3#1")):
+            hybrid = backend.similar(spec)
+            words = backend.similar(replace(spec, ranking="words"))
+            assert hybrid.hits
+            assert {h.item_id for h in hybrid.hits} == {h.item_id for h in words.hits}
+
+    def test_a_replaced_letter_is_embedded_again_and_a_rebuild_keeps_the_rest(self, backend):
+        self.embedded(backend)
+        replacement = corpus_documents(
+            [("l4", "CM18-0000004", date(2018, 2, 2), None, None, "Psychiatry", [
+                ("Sleep study", "overturned", "A sleep study is recommended.",
+                 "Diagnostics", "MTUS", "Sleep"),
+            ])]
+        )
+        with backend.writer() as writer:
+            writer.replace_letters(["l4"], replacement)
+        assert backend.vector_coverage() == (6, 7)
+        backend.rebuild(lambda writer: writer.add(corpus_documents(LETTERS[:3])))
+        assert backend.vector_coverage() == (6, 6)
+        assert self.embedded(backend).embedded == 0

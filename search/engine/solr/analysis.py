@@ -42,7 +42,10 @@ def analyze(text: str) -> list[str]:
     for word in _TOKEN.findall(text or ""):
         word = word.lower()
         if word not in STOP_WORDS:
-            out.append(_stem(word))
+            # Porter stems a lone "s" ("Phalen's") to nothing: no term, no empty query.
+            stemmed = _stem(word)
+            if stemmed:
+                out.append(stemmed)
     return out
 
 

@@ -18,6 +18,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
+from search.engine import semantic
 from search.engine.contract import (
     EmbeddingReport,
     EngineResult,
@@ -28,7 +29,7 @@ from search.engine.contract import (
 )
 from search.engine.errors import IndexUnavailable, RebuildNeeded
 from search.engine.query_nodes import key_terms_query, ranked_by_item_text
-from search.engine.solr import analysis, configset, finder
+from search.engine.solr import analysis, configset, finder, meaning
 from search.engine.solr.client import SolrClient, SolrError
 from search.engine.solr.compiler import escape, quoted, to_solr, values_filter, values_query
 from search.engine.solr.documents import HIT_FIELDS, solr_document, stored_item
@@ -45,16 +46,20 @@ IDS_PAGE = 10_000
 class SolrWriter:
     """Changes sent to one collection in batches; committed when the writer's block ends."""
 
-    def __init__(self, client: SolrClient, collection: str):
+    def __init__(self, client: SolrClient, collection: str,
+                 carry: meaning.VectorCarry | None = None):
         self.client = client
         self.collection = collection
         self.pending: list[dict] = []
+        self.carry = carry
 
     def _send(self, body) -> None:
         self.client.post_json(f"{self.collection}/update", body, timeout=WRITE_SECONDS)
 
     def flush(self) -> None:
         if self.pending:
+            if self.carry is not None:
+                self.carry.attach(self.pending)
             self._send(self.pending)
             self.pending = []
 
@@ -137,16 +142,36 @@ class SolrBackend:
         if q is None:
             return result
         search = Search(self.client, self.alias, SearchSpec(), time_limit)
-        answer = search.select({
-            "query": to_solr(ranked_by_item_text(q)), "filter": filters,
-            "fields": HIT_FIELDS + ",score", "sort": "score desc,id asc", "limit": spec.limit,
-        })
-        hits = [h for h in search.hits(answer) if h.score > 0]
+        ranking = to_solr(ranked_by_item_text(q))
+        vector = self._similar_vector(spec, time_limit) if spec.ranking == "hybrid" else None
+        if vector is None:
+            answer = search.select({
+                "query": ranking, "filter": filters,
+                "fields": HIT_FIELDS + ",score", "sort": "score desc,id asc", "limit": spec.limit,
+            })
+            hits = [h for h in search.hits(answer) if h.score > 0]
+        else:
+            # Only items that match a key term take part, ranked by words and meaning fused.
+            answer = search.select({
+                "query": ranking, "filter": filters, "fields": "id,score",
+                "sort": "score desc,id asc",
+                "limit": max(spec.limit, semantic.FUSION_DEPTH) + semantic.FUSION_DEPTH,
+            })
+            words = [(d["id"], float(d.get("score") or 0.0)) for d in answer["response"]["docs"]]
+            near = meaning.nearest(search, vector, [*filters, ranking], semantic.FUSION_DEPTH)
+            order = semantic.fused_order(words, near, spec.limit) if near else words[:spec.limit]
+            hits = search.fetched(order, ranking, highlight=False)
         if category is not None:
             hits.sort(key=lambda h: (h.item.category != category, -h.score))
         result.hits = hits
         result.timed_out = search.result.timed_out
         return result
+
+    def _similar_vector(self, spec: SimilarSpec, time_limit: float):
+        """The vector to rank by meaning: the item's own, or the pasted text's (None: none)."""
+        if spec.item_id is not None:
+            return meaning.item_vector(self.client, self.alias, spec.item_id, time_limit + 10)
+        return semantic.query_vectors.get((spec.text or "")[:50_000])
 
     def _time_limit(self, asked: float | None) -> float:
         return self.time_limit if asked is None else float(asked)
@@ -156,7 +181,8 @@ class SolrBackend:
     stem = staticmethod(analysis.stem)
 
     def clear_caches(self) -> None:
-        """Solr keeps its own caches, emptied by every commit."""
+        """Solr keeps its own caches, emptied by every commit; ours is the query vectors'."""
+        semantic.query_vectors.clear()
 
     # -- collections and the alias
 
@@ -207,7 +233,10 @@ class SolrBackend:
         writer.commit()
 
     def rebuild(self, fill: Callable[[SolrWriter], None]) -> str:
+        """Fill a new collection, point the alias at it, delete the old ones. Items whose
+        request and rationale are unchanged keep the vector the replaced collection had."""
         self._upload_configset()
+        replaced = self.generation()
         name = f"{self.alias}_{configset.name()}_{time.strftime('%Y%m%d%H%M%S')}"
         name += f"{time.time_ns() % 1_000_000:06d}"
         self.client.collections(
@@ -215,7 +244,7 @@ class SolrBackend:
             **{"collection.configName": configset.name(), "waitForFinalState": "true"},
         )
         try:
-            writer = SolrWriter(self.client, name)
+            writer = SolrWriter(self.client, name, meaning.VectorCarry(self.client, replaced))
             fill(writer)
             writer.commit()
         except BaseException:
@@ -233,17 +262,17 @@ class SolrBackend:
     # parallel themselves, so the service never forks writers for this backend.
     parallel_procs = 1
 
-    # -- item vectors: the schema has a dense vector field, not yet filled (docs/embedding.md);
-    # until it is, this backend ranks by words, and says so where embedding is asked for.
+    # -- item vectors (ranking by meaning: meaning.py)
 
     def embed_missing(self, *, limit: int | None = None, progress=None,
                       workers: int = 1) -> EmbeddingReport:
-        return EmbeddingReport(
-            unavailable="the Solr backend ranks by words only: its vector field is not filled yet"
-        )
+        return meaning.embed_missing(self.client, self._live_collection(), limit=limit,
+                                     progress=progress, workers=workers)
 
     def vector_coverage(self) -> tuple[int, int]:
-        return 0, self.document_count() or 0
+        if self.generation() is None:
+            return 0, 0
+        return meaning.coverage(self.client, self.alias)
 
     def document_count(self) -> int | None:
         if self.generation() is None:

@@ -18,20 +18,21 @@ from xml.sax.saxutils import quoteattr
 from search.engine.facets import DATE_FIELDS, FACET_NAMES
 from search.engine.solr.analysis import JAVA_WORD_PATTERN, STOP_WORDS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 LUCENE_MATCH_VERSION = "9.12"
 TEXT_TYPE = "text_imr"
 VECTOR_TYPE = "knn_vector"
 VECTOR_DIMENSIONS = 384  # the embedding model's (search.engine.embedding)
-# Text fields: (name, stored). The request and rationale are stored: hits show them and the
-# unified highlighter marks them; the others are searched only.
+# Text fields. All are stored: hits show the request and rationale and the unified highlighter
+# marks them, and an item's vector arrives after its words (an atomic update, vectors.py), which
+# Solr rebuilds from the stored fields and doc values, so every field is one or the other.
 TEXT_FIELDS = (
-    ("request", True),
-    ("rationale", True),
-    ("summary", False),
-    ("guideline_text", False),
-    ("text", False),  # everything searchable of the item: the default field
-    ("item_text", False),  # `text` without the letter's case summary: what ranks a match
+    "request",
+    "rationale",
+    "summary",
+    "guideline_text",
+    "text",  # everything searchable of the item: the default field
+    "item_text",  # `text` without the letter's case summary: what ranks a match
 )
 
 
@@ -48,17 +49,19 @@ def managed_schema() -> str:
         _field("letter_id", "string", stored=True, docValues=True),
         _field("ordinal", "pint", stored=True),
         # Every form a typed case number may normalise to, lower case.
-        _field("case", "string", multiValued=True),
-        _field("concepts", "string", multiValued=True),
-        _field("synthetic", "boolean"),
+        _field("case", "string", multiValued=True, docValues=True),
+        _field("concepts", "string", multiValued=True, docValues=True),
+        _field("synthetic", "boolean", docValues=True),
         # What a hit shows without the database (documents.py), as JSON.
         _field("hit", "string", indexed=False, stored=True),
-        *(_field(name, TEXT_TYPE, stored=stored) for name, stored in TEXT_FIELDS),
+        *(_field(name, TEXT_TYPE, stored=True) for name in TEXT_FIELDS),
         *(_field(name, "pdate", docValues=True) for name in DATE_FIELDS),
         *(_field(name, "string", multiValued=True, docValues=True) for name in FACET_NAMES),
-        # The item's sentence vector (search.engine.vectors), searched by Solr's HNSW index
-        # ({!knn f=vector}); not filled yet: the hybrid ranking connects it.
-        _field("vector", VECTOR_TYPE),
+        # The item's sentence vector (search.engine.semantic), searched by Solr's HNSW index
+        # ({!knn f=vector}); stored, so a rebuild carries it into the new collection. Set with
+        # the model it came from (`vector_model`): the catch-up step finds the items without.
+        _field("vector", VECTOR_TYPE, stored=True),
+        _field("vector_model", "string", docValues=True),
     ]
     tokenizer = (
         f'<tokenizer class="solr.PatternTokenizerFactory" pattern={quoteattr(JAVA_WORD_PATTERN)}'

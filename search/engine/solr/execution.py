@@ -2,6 +2,11 @@
 the facet counts (the JSON Facet API, each facet counted with its own selection excluded by its
 tag) and the page; a second for soft matching or for the items of typed case numbers.
 
+Ranked by words and meaning (SearchSpec.ranking "hybrid", once items have vectors): the first
+request returns the word ranking's ids deep enough to fuse, a knn request the meaning ranking of
+the same matches (meaning.py), and search.engine.semantic.fused_order orders them as the Whoosh
+backend does; a last request fetches the page's items and passages by id.
+
 A request carries `timeAllowed` (the search's time limit) and `shards.tolerant`: when a shard
 has no live replica, Solr answers from the others and says its results are partial.
 """
@@ -10,12 +15,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from search.engine import semantic
 from search.engine.contract import SOFT_MATCH_BELOW, EngineResult, ScoredItem, SearchSpec
 from search.engine.facets import FACETS_BY_NAME
 from search.engine.nodes import AndNot, Or
 from search.engine.query import ParsedQuery
 from search.engine.query_nodes import ranked_by_item_text, with_request_boost
-from search.engine.solr import finder
+from search.engine.solr import finder, meaning
 from search.engine.solr.client import SolrClient
 from search.engine.solr.compiler import date_filter, quoted, to_solr, values_filter
 from search.engine.solr.documents import HIT_FIELDS, stored_item
@@ -39,6 +45,7 @@ HIGHLIGHT = {
 }
 MAX_PINNED = 1000  # items of typed case numbers listed first (a letter has a few)
 BREAKDOWN = "_outcomes"  # the outcome counts of the matches, no selection excluded
+WITH_VECTOR = "_with_vector"  # how many of the matches have a vector
 SORTS = {
     "relevance": "score desc,id asc",
     "newest": "decision_date desc,id asc",
@@ -62,7 +69,12 @@ class Search:
 
     def select(self, body: dict) -> dict:
         if not self.cache and "query" in body:
-            body = {**body, "query": "{!lucene cache=false}" + body["query"]}
+            query = body["query"]
+            if query.startswith("{!"):  # a parser of its own (knn): the flag goes beside it
+                query = "{!cache=false " + query[2:]
+            else:
+                query = "{!lucene cache=false}" + query
+            body = {**body, "query": query}
         params = {
             "timeAllowed": int(self.time_limit * 1000),
             "shards.tolerant": "true",
@@ -164,6 +176,8 @@ class Search:
         relevance = spec.sort == "relevance" and not parsed.matches_everything
         pinned = relevance and parsed.case_query is not None
         page = {"offset": max(0, spec.offset), "limit": max(0, spec.limit)}
+        fusing = (relevance and not pinned and spec.ranking == "hybrid"
+                  and parsed.query is not None)
         body = {
             "query": self.scored_query(parsed, (parsed.match_query, parsed.case_query)),
             "filter": filters,
@@ -172,20 +186,59 @@ class Search:
             "sort": SORTS["relevance" if relevance else _date_sort(spec.sort)],
             **({"limit": 0} if pinned else page),
         }
-        if not pinned and not parsed.matches_everything:
+        if fusing:
+            # The word ranking's ids, deep enough for fusion and the page after it.
+            body.update(fields="id,score", offset=0, limit=_fusion_rows(page))
+            body["facet"][WITH_VECTOR] = {"type": "query", "q": meaning.HAS_VECTOR}
+        elif not pinned and not parsed.matches_everything:
             body["params"] = dict(HIGHLIGHT)
         answer = self.select(body)
         self.read_counts(answer)
         hits = self.hits(answer)
         if (self.result.total < SOFT_MATCH_BELOW and parsed.soft_parts
                 and not self.result.timed_out):
-            soft = self.soft_search(parsed, filters, relevance, page)
+            soft = self.soft_search(parsed, filters, relevance, page, fusing)
             if soft is not None:
                 return soft
         if pinned:
             hits = self.pinned_page(parsed, filters)
+        elif fusing:
+            hits = self.fused_page(parsed, filters, answer, page)
         self.result.hits = hits
         return self.result
+
+    def fused_page(self, parsed: ParsedQuery, filters: list[str], answer: dict,
+                   page: dict) -> list[ScoredItem]:
+        """The page of the word ranking in `answer` fused with the meaning ranking of the
+        matches the ranking words reach (those that score), as the Whoosh backend fuses."""
+        words = [(doc["id"], float(doc.get("score") or 0.0)) for doc in answer["response"]["docs"]]
+        start, wanted = page["offset"], page["offset"] + page["limit"]
+        with_vector = ((answer.get("facets") or {}).get(WITH_VECTOR) or {}).get("count", 0)
+        vector = semantic.search_vector(parsed, self.spec.ranking) if with_vector else None
+        near = []
+        if vector is not None:
+            matched = self.scored_query(parsed, (parsed.match_query, parsed.case_query))
+            reach = [*filters, matched, to_solr(parsed.query)]
+            near = meaning.nearest(self, vector, reach, semantic.FUSION_DEPTH)
+        order = semantic.fused_order(words, near, wanted) if near else words[:wanted]
+        query = self.scored_query(parsed, (parsed.match_query, parsed.case_query))
+        return self.fetched(order[start:wanted], query, highlight=True)
+
+    def fetched(self, ranked: list[tuple[str, float]], query: str, *, highlight: bool,
+                params: dict | None = None) -> list[ScoredItem]:
+        """The items of `ranked` ((id, score), in order) with what a hit shows, and their
+        passages of `query` when `highlight` (`params`: what the query refers to)."""
+        if not ranked:
+            return []
+        answer = self.select({
+            "query": query,
+            "filter": ["{!terms f=id}" + ",".join(item_id for item_id, _ in ranked)],
+            "fields": HIT_FIELDS,
+            "limit": len(ranked),
+            "params": {**(params or {}), **(HIGHLIGHT if highlight else {})},
+        })
+        by_id = {hit.item_id: hit for hit in self.hits(answer)}
+        return [replace(by_id[i], score=score) for i, score in ranked if i in by_id]
 
     def scored_query(self, parsed: ParsedQuery, matching) -> str:
         """What matches (any of `matching`, scoring nothing) ranked by parsed.query."""
@@ -195,19 +248,24 @@ class Search:
         ranking = to_solr(parsed.query) if parsed.query is not None else ""
         return f"+({clauses})^=0 {ranking}".strip()
 
-    def soft_search(self, parsed, filters, relevance: bool, page: dict) -> EngineResult | None:
+    def soft_search(self, parsed, filters, relevance: bool, page: dict,
+                    fusing: bool = False) -> EngineResult | None:
         """Items matching most of the query's parts (and not what it excludes): tier by tier,
-        most parts first, by score within a tier. None when it finds no more items."""
+        most parts first, by score within a tier (`fusing`: by words and meaning fused within a
+        tier). None when it finds no more items."""
         exact = self.result.total
         wider = Or(parsed.soft_parts)
         if parsed.soft_excluded is not None:
             wider = AndNot(wider, parsed.soft_excluded)
         ranking = replace(parsed, query=with_request_boost(Or(parsed.soft_parts)), case_query=None)
         tiers = {f"part{i}": f"({to_solr(p)})^=1" for i, p in enumerate(parsed.soft_parts)}
-        tier_sort = "sum(" + ",".join(f"query(${k},0)" for k in tiers) + ") desc,"
-        sort = (tier_sort + SORTS["relevance"]) if relevance else SORTS[_date_sort(self.spec.sort)]
+        # def(..., 0): a sum whose parts do not all exist does not exist itself (no field value,
+        # no range match), and an item matching some parts must still have its tier.
+        tier_of = "sum(" + ",".join(f"def(query(${k}),0)" for k in tiers) + ")"
+        sort = (f"{tier_of} desc," + SORTS["relevance"]) if relevance else SORTS[
+            _date_sort(self.spec.sort)]
         soft = Search(self.client, self.collection, self.spec, self.time_limit, cache=self.cache)
-        answer = soft.select({
+        body = {
             "query": soft.scored_query(ranking, (wider,)),
             "filter": filters,
             "facet": soft.facet_request(),
@@ -215,16 +273,58 @@ class Search:
             "sort": sort,
             "params": {**tiers, **HIGHLIGHT},
             **page,
-        })
+        }
+        if fusing:
+            # Each tier's word ranking deep enough to fuse: the page and twice the depth.
+            rows = page["offset"] + page["limit"] + 2 * semantic.FUSION_DEPTH
+            body.update(fields=["id", "score", f"tier:{tier_of}"], offset=0, limit=rows,
+                        params=tiers)
+            body["facet"][WITH_VECTOR] = {"type": "query", "q": meaning.HAS_VECTOR}
+        answer = soft.select(body)
         soft.read_counts(answer)
         if soft.result.total <= exact:
             return None
-        soft.result.hits = soft.hits(answer)
+        if fusing:
+            reach = [*filters, body["query"], to_solr(ranking.query)]
+            soft.result.hits = soft.tiered_page(parsed, answer, page, reach, tiers, tier_of)
+        else:
+            soft.result.hits = soft.hits(answer)
         soft.result.exact_total = exact
         soft.result.ignored_filters = self.result.ignored_filters
         soft.result.highlight = self.result.highlight
         soft.result.partial = soft.result.partial or self.result.partial
         return soft.result
+
+    def tiered_page(self, parsed, answer: dict, page: dict, reach: list[str], tiers: dict,
+                    tier_of: str) -> list[ScoredItem]:
+        """A soft match's page, tier by tier, each tier's words and meaning fused (as the Whoosh
+        backend's _tiered_page): `answer` holds the word ranking sorted by tier, with each
+        item's tier; the meaning ranking of a tier is a knn request limited to it."""
+        with_vector = ((answer.get("facets") or {}).get(WITH_VECTOR) or {}).get("count", 0)
+        vector = semantic.search_vector(parsed, self.spec.ranking) if with_vector else None
+        groups: list[tuple[float, list[tuple[str, float]]]] = []
+        for doc in answer["response"]["docs"]:
+            if not groups or groups[-1][0] != doc["tier"]:
+                groups.append((doc["tier"], []))
+            groups[-1][1].append((doc["id"], float(doc.get("score") or 0.0)))
+        start, wanted = page["offset"], page["offset"] + page["limit"]
+        out: list[tuple[str, float]] = []
+        before = 0  # items in the tiers before this one
+        for tier, words in groups:
+            if before + len(words) > start:
+                skip = max(0, start - before)
+                count = skip + wanted - start - len(out)
+                near = []
+                if vector is not None:
+                    within = f"{{!frange l={tier:g} u={tier:g}}}{tier_of}"
+                    near = meaning.nearest(self, vector, [*reach, within],
+                                           semantic.FUSION_DEPTH, params=tiers)
+                ranked = semantic.fused_order(words, near, count) if near else words[:count]
+                out.extend(ranked[skip:])
+                if len(out) >= wanted - start:
+                    break
+            before += len(words)
+        return self.fetched(out[: wanted - start], reach[-2], highlight=True, params=tiers)
 
     def pinned_page(self, parsed: ParsedQuery, filters: list[str]) -> list[ScoredItem]:
         """The page when case numbers were typed: their items first (case by case in the order
@@ -255,6 +355,11 @@ class Search:
             })
             out += self.hits(rest)
         return out
+
+
+def _fusion_rows(page: dict) -> int:
+    """Word-ranked rows fusion needs: its depth, and as far again past the page."""
+    return max(page["offset"] + page["limit"], semantic.FUSION_DEPTH) + semantic.FUSION_DEPTH
 
 
 def _date_sort(sort: str) -> str:

@@ -253,12 +253,9 @@ def _tiered_page(snap, parsed, tiers, start: int, wanted: int, deadline: float, 
 def _query_vector(snap, parsed: ParsedQuery, spec: SearchSpec):
     """The vector the matches are ranked by in meaning, or None (ranking by words alone: asked
     for, no vectors in this generation yet, or the model unavailable)."""
-    if spec.ranking != "hybrid" or snap.meaning is None or parsed.query is None:
+    if snap.meaning is None or parsed.query is None or snap.meaning.rows()[0] is None:
         return None
-    text = parsed.text if parsed.pasted else semantic.meaning_text(parsed.text)
-    if not text or snap.meaning.rows()[0] is None:
-        return None
-    return semantic.query_vectors.get(text)
+    return semantic.search_vector(parsed, spec.ranking)
 
 
 def _ranked(snap, q, bits: int, count: int, remaining: float, vector):
@@ -282,16 +279,13 @@ def fused_top(snap, q, bits: int, count: int, remaining: float, vector, *,
     words, timed_out, scores = snap.scorer.top_scored_with_scores(
         q, allowed, max(count, depth) + depth, remaining, matched_only=matched_only
     )
-    head = [d for d, score in words[:depth] if score > 0 or scores is None]
     candidates = bits
     if scores is not None:  # the documents of `bits` the ranking words reach
         candidates = (scores[: snap.size] > 0) & mask_from_bits(bits, snap.size)
     meaning = snap.meaning.top(vector, candidates, depth)
-    fused = semantic.fuse_rankings(head, [d for d, _ in meaning], depth)
-    placed = {docnum for docnum, _ in fused}
-    ranked = list(fused)
-    ranked.extend((docnum, 0.0) for docnum, _ in words if docnum not in placed)
-    return ranked[:count], timed_out
+    ranked = semantic.fused_order(words, [d for d, _ in meaning], count,
+                                  scored=scores is not None)
+    return ranked, timed_out
 
 
 def _pinned_case_docs(snap, parsed: ParsedQuery, final_bits: int) -> list[int]:
