@@ -169,21 +169,59 @@ def stand_in_vectors(seed: int = 0) -> dict:
     import numpy as np
 
     from search.backends import get_backend
-    from search.engine import embedding, semantic
+    from search.engine import semantic
     from search.engine.whoosh.bits import mask_from_bits
 
-    snap = get_backend().snapshot()
+    backend = get_backend()
+    rng = np.random.default_rng(seed)
+    if not hasattr(backend, "snapshot"):
+        return _solr_stand_in_vectors(backend, rng)
+    snap = backend.snapshot()
     store = semantic.open_store(snap.folder, create=True)
     keys = snap.meaning.document_keys()
     live = keys[mask_from_bits(snap.live_bits, snap.size) & (keys >= 0)]
     missing = np.array(store.missing(live.tolist()), dtype=np.int64)
-    rng = np.random.default_rng(seed)
     for start in range(0, len(missing), 20_000):
         batch = missing[start : start + 20_000]
-        vectors = rng.standard_normal((len(batch), embedding.DIMENSIONS)).astype(np.float32)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        store.put(batch, vectors)
+        store.put(batch, _random_unit_vectors(rng, len(batch)))
     return {"items": int(len(live)), "stand_ins": int(len(missing))}
+
+
+def _random_unit_vectors(rng, count: int):
+    from search.engine import embedding
+
+    vectors = rng.standard_normal((count, embedding.DIMENSIONS)).astype("float32")
+    vectors /= (vectors**2).sum(axis=1, keepdims=True) ** 0.5
+    return vectors
+
+
+def _solr_stand_in_vectors(backend, rng) -> dict:
+    """stand_in_vectors for the Solr backend: set in its collection's vector field."""
+    from search.engine.solr import meaning
+
+    collection = backend.generation()
+    missing = f"-{meaning.HAS_VECTOR}"
+    put, cursor = 0, "*"
+    while True:
+        answer = backend.client.post_json(
+            f"{collection}/select",
+            {"query": missing, "fields": "id", "sort": "id asc", "limit": 5_000,
+             "params": {"cursorMark": cursor}},
+            timeout=300,
+        )
+        ids = [doc["id"] for doc in answer["response"]["docs"]]
+        if not ids:
+            break
+        vectors = _random_unit_vectors(rng, len(ids))
+        backend.client.post_json(
+            f"{collection}/update",
+            [meaning.vector_update(i, v) for i, v in zip(ids, vectors, strict=True)],
+            timeout=600,
+        )
+        put += len(ids)
+        cursor = answer["nextCursorMark"]
+    backend.client.post_json(f"{collection}/update", {"commit": {}}, timeout=600)
+    return {"items": backend.vector_coverage()[1], "stand_ins": put}
 
 
 def search(engine: str, peers_folder: Path, rounds: int) -> dict:

@@ -17,6 +17,7 @@ import hashlib
 import logging
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -87,14 +88,47 @@ def embed_items(store: VectorStore, items: Sequence[tuple[str, str]], pool=None)
     """Embed (item id, text) pairs into `store` in batches; the count embedded. With `pool` (an
     executor from `embedding_pool`), the batches are embedded by its processes and stored here,
     in this one process, in order."""
-    batches = [items[start : start + EMBED_BATCH] for start in range(0, len(items), EMBED_BATCH)]
-    texts = [[text for _, text in batch] for batch in batches]
-    vectors_of = pool.map(embed_texts, texts) if pool is not None else map(embed_texts, texts)
-    done = 0
-    for batch, vectors in zip(batches, vectors_of, strict=True):
-        store.put(vector_keys(item_id for item_id, _ in batch), vectors)
-        done += len(batch)
-    return done
+    if items:
+        store.put(vector_keys(item_id for item_id, _ in items), embedded_vectors(items, pool))
+    return len(items)
+
+
+def embedded_vectors(items: Sequence[tuple[str, str]], pool=None) -> np.ndarray:
+    """The vectors of (item id, text) pairs, in order, EMBED_BATCH texts to a call (by the
+    processes of `pool` when there is one)."""
+    texts = [[text for _, text in items[start : start + EMBED_BATCH]]
+             for start in range(0, len(items), EMBED_BATCH)]
+    parts = pool.map(embed_texts, texts) if pool is not None else map(embed_texts, texts)
+    return np.concatenate(list(parts))
+
+
+def catch_up(report, todo: int, batches, keep, *, workers: int = 1, progress=None):
+    """The catch-up step's loop, for every backend: the model loaded (else `report` says why
+    not), then each batch of (item id, text) pairs from `batches(step)` embedded in `workers`
+    processes and handed with its vectors to `keep`, which stores and commits it (a search
+    sees each batch as soon as it is in; a killed job loses at most one). `todo` items are
+    expected; `report` (an EmbeddingReport) is filled in and returned."""
+    started = time.monotonic()
+    if todo <= 0:
+        return report
+    try:
+        embedding.load_model()
+    except (embedding.ModelNotInstalled, embedding.WeightsMismatch) as exc:
+        report.unavailable = str(exc)
+        return report
+    pool = embedding_pool(min(workers, -(-todo // EMBED_BATCH)))
+    try:
+        for batch in batches(EMBED_BATCH * 4 * max(1, workers)):
+            keep(batch, embedded_vectors(batch, pool))
+            report.embedded += len(batch)
+            report.remaining -= len(batch)
+            if progress:
+                progress(report.embedded)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    report.seconds = time.monotonic() - started
+    return report
 
 
 def embed_texts(texts: list[str]) -> np.ndarray:

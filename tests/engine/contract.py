@@ -133,6 +133,17 @@ class BackendContract:
     def ids(self, result) -> list[str]:
         return [hit.item_id for hit in result.hits]
 
+    def replace_l4(self, backend) -> None:
+        """Letter l4 written again with one new item, a sleep study."""
+        replacement = corpus_documents(
+            [("l4", "CM18-0000004", date(2018, 2, 2), None, None, "Psychiatry", [
+                ("Sleep study", "overturned", "A sleep study is recommended.",
+                 "Diagnostics", "MTUS", "Sleep"),
+            ])]
+        )
+        with backend.writer() as writer:
+            writer.replace_letters(["l4"], replacement)
+
     # -- matching
 
     def test_no_words_match_every_item(self, backend):
@@ -277,14 +288,7 @@ class BackendContract:
     # -- writing and generations
 
     def test_replacing_and_deleting_letters(self, backend):
-        replacement = corpus_documents(
-            [("l4", "CM18-0000004", date(2018, 2, 2), None, None, "Psychiatry", [
-                ("Sleep study", "overturned", "A sleep study is recommended.",
-                 "Diagnostics", "MTUS", "Sleep"),
-            ])]
-        )
-        with backend.writer() as writer:
-            writer.replace_letters(["l4"], replacement)
+        self.replace_l4(backend)
         assert self.search(backend).total == 7
         assert self.ids(self.search(backend, "sleep")) == ["l4#1"]
         assert self.search(backend, "brace").total == 0
@@ -355,15 +359,16 @@ class BackendContract:
 
     def test_a_replaced_letter_is_embedded_again_and_a_rebuild_keeps_the_rest(self, backend):
         self.embedded(backend)
-        replacement = corpus_documents(
-            [("l4", "CM18-0000004", date(2018, 2, 2), None, None, "Psychiatry", [
-                ("Sleep study", "overturned", "A sleep study is recommended.",
-                 "Diagnostics", "MTUS", "Sleep"),
-            ])]
-        )
-        with backend.writer() as writer:
-            writer.replace_letters(["l4"], replacement)
+        self.replace_l4(backend)
         assert backend.vector_coverage() == (6, 7)
         backend.rebuild(lambda writer: writer.add(corpus_documents(LETTERS[:3])))
         assert backend.vector_coverage() == (6, 6)
         assert self.embedded(backend).embedded == 0
+
+    def test_typed_case_numbers_stay_first_when_meaning_ranks_the_rest(self, backend):
+        self.embedded(backend)
+        words = self.search(backend, "CM17-0000003 OR pain", ranking="words")
+        hybrid = self.search(backend, "CM17-0000003 OR pain", ranking="hybrid")
+        assert self.ids(hybrid)[:2] == self.ids(words)[:2] == ["l3#1", "l3#2"]
+        assert sorted(self.ids(hybrid)) == sorted(self.ids(words))
+        assert hybrid.total == words.total

@@ -46,6 +46,7 @@ HIGHLIGHT = {
 MAX_PINNED = 1000  # items of typed case numbers listed first (a letter has a few)
 BREAKDOWN = "_outcomes"  # the outcome counts of the matches, no selection excluded
 WITH_VECTOR = "_with_vector"  # how many of the matches have a vector
+WITH_VECTOR_FACET = {"type": "query", "q": meaning.HAS_VECTOR}
 SORTS = {
     "relevance": "score desc,id asc",
     "newest": "decision_date desc,id asc",
@@ -176,8 +177,8 @@ class Search:
         relevance = spec.sort == "relevance" and not parsed.matches_everything
         pinned = relevance and parsed.case_query is not None
         page = {"offset": max(0, spec.offset), "limit": max(0, spec.limit)}
-        fusing = (relevance and not pinned and spec.ranking == "hybrid"
-                  and parsed.query is not None)
+        hybrid = relevance and spec.ranking == "hybrid" and parsed.query is not None
+        fusing = hybrid and not pinned
         body = {
             "query": self.scored_query(parsed, (parsed.match_query, parsed.case_query)),
             "filter": filters,
@@ -189,7 +190,7 @@ class Search:
         if fusing:
             # The word ranking's ids, deep enough for fusion and the page after it.
             body.update(fields="id,score", offset=0, limit=_fusion_rows(page))
-            body["facet"][WITH_VECTOR] = {"type": "query", "q": meaning.HAS_VECTOR}
+            body["facet"][WITH_VECTOR] = WITH_VECTOR_FACET
         elif not pinned and not parsed.matches_everything:
             body["params"] = dict(HIGHLIGHT)
         answer = self.select(body)
@@ -201,7 +202,7 @@ class Search:
             if soft is not None:
                 return soft
         if pinned:
-            hits = self.pinned_page(parsed, filters)
+            hits = self.pinned_page(parsed, filters, fused=hybrid)
         elif fusing:
             hits = self.fused_page(parsed, filters, answer, page)
         self.result.hits = hits
@@ -211,18 +212,28 @@ class Search:
                    page: dict) -> list[ScoredItem]:
         """The page of the word ranking in `answer` fused with the meaning ranking of the
         matches the ranking words reach (those that score), as the Whoosh backend fuses."""
+        start = page["offset"]
+        query = self.scored_query(parsed, (parsed.match_query, parsed.case_query))
+        return self.fused(parsed, answer, query, filters, start, start + page["limit"])
+
+    def fused(self, parsed: ParsedQuery, answer: dict, query: str, filters: list[str],
+              start: int, wanted: int) -> list[ScoredItem]:
+        """Places start..wanted of `answer`'s word ranking of `query` (ids and scores, and the
+        count of its matches with a vector) fused with the meaning ranking of those matches."""
         words = [(doc["id"], float(doc.get("score") or 0.0)) for doc in answer["response"]["docs"]]
-        start, wanted = page["offset"], page["offset"] + page["limit"]
-        with_vector = ((answer.get("facets") or {}).get(WITH_VECTOR) or {}).get("count", 0)
-        vector = semantic.search_vector(parsed, self.spec.ranking) if with_vector else None
+        vector = self.meaning_vector(parsed, answer)
         near = []
         if vector is not None:
-            matched = self.scored_query(parsed, (parsed.match_query, parsed.case_query))
-            reach = [*filters, matched, to_solr(parsed.query)]
+            reach = [*filters, query, to_solr(parsed.query)]
             near = meaning.nearest(self, vector, reach, semantic.FUSION_DEPTH)
         order = semantic.fused_order(words, near, wanted) if near else words[:wanted]
-        query = self.scored_query(parsed, (parsed.match_query, parsed.case_query))
         return self.fetched(order[start:wanted], query, highlight=True)
+
+    def meaning_vector(self, parsed: ParsedQuery, answer: dict):
+        """The query's vector, or None when none of the matches in `answer` has a vector (so
+        the query is not embedded for nothing) or the model is unavailable."""
+        with_vector = ((answer.get("facets") or {}).get(WITH_VECTOR) or {}).get("count", 0)
+        return semantic.search_vector(parsed, self.spec.ranking) if with_vector else None
 
     def fetched(self, ranked: list[tuple[str, float]], query: str, *, highlight: bool,
                 params: dict | None = None) -> list[ScoredItem]:
@@ -279,7 +290,7 @@ class Search:
             rows = page["offset"] + page["limit"] + 2 * semantic.FUSION_DEPTH
             body.update(fields=["id", "score", f"tier:{tier_of}"], offset=0, limit=rows,
                         params=tiers)
-            body["facet"][WITH_VECTOR] = {"type": "query", "q": meaning.HAS_VECTOR}
+            body["facet"][WITH_VECTOR] = WITH_VECTOR_FACET
         answer = soft.select(body)
         soft.read_counts(answer)
         if soft.result.total <= exact:
@@ -300,8 +311,7 @@ class Search:
         """A soft match's page, tier by tier, each tier's words and meaning fused (as the Whoosh
         backend's _tiered_page): `answer` holds the word ranking sorted by tier, with each
         item's tier; the meaning ranking of a tier is a knn request limited to it."""
-        with_vector = ((answer.get("facets") or {}).get(WITH_VECTOR) or {}).get("count", 0)
-        vector = semantic.search_vector(parsed, self.spec.ranking) if with_vector else None
+        vector = self.meaning_vector(parsed, answer)
         groups: list[tuple[float, list[tuple[str, float]]]] = []
         for doc in answer["response"]["docs"]:
             if not groups or groups[-1][0] != doc["tier"]:
@@ -326,9 +336,11 @@ class Search:
             before += len(words)
         return self.fetched(out[: wanted - start], reach[-2], highlight=True, params=tiers)
 
-    def pinned_page(self, parsed: ParsedQuery, filters: list[str]) -> list[ScoredItem]:
+    def pinned_page(self, parsed: ParsedQuery, filters: list[str], *,
+                    fused: bool = False) -> list[ScoredItem]:
         """The page when case numbers were typed: their items first (case by case in the order
-        typed, each case's items in ordinal order), then the other matches by score."""
+        typed, each case's items in ordinal order), then the other matches by score (`fused`:
+        by words and meaning fused)."""
         answer = self.select({
             "query": to_solr(parsed.case_query), "filter": filters,
             "fields": HIT_FIELDS + ",score", "limit": MAX_PINNED,
@@ -343,17 +355,18 @@ class Search:
         start, wanted = max(0, self.spec.offset), max(0, self.spec.offset) + self.spec.limit
         out = [replace(h, score=0.0) for h in pinned[start:wanted]]
         if len(out) < wanted - start and parsed.match_query is not None:
-            rest = self.select({
-                "query": f"{self.scored_query(parsed, (parsed.match_query,))} "
-                         f"-{to_solr(parsed.case_query)}",
-                "filter": filters,
-                "fields": HIT_FIELDS + ",score",
-                "sort": SORTS["relevance"],
-                "offset": max(0, start - len(pinned)),
-                "limit": wanted - start - len(out),
-                "params": dict(HIGHLIGHT),
-            })
-            out += self.hits(rest)
+            query = (f"{self.scored_query(parsed, (parsed.match_query,))} "
+                     f"-{to_solr(parsed.case_query)}")
+            rest = {"offset": max(0, start - len(pinned)), "limit": wanted - start - len(out)}
+            body = {"query": query, "filter": filters, "sort": SORTS["relevance"]}
+            if fused:
+                words = self.select({**body, "fields": "id,score", "limit": _fusion_rows(rest),
+                                     "facet": {WITH_VECTOR: WITH_VECTOR_FACET}})
+                return out + self.fused(parsed, words, query, filters, rest["offset"],
+                                        rest["offset"] + rest["limit"])
+            answer = self.select({**body, **rest, "fields": HIT_FIELDS + ",score",
+                                  "params": dict(HIGHLIGHT)})
+            out += self.hits(answer)
         return out
 
 

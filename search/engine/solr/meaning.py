@@ -15,11 +15,10 @@ leave few items), so every item it returns is a match.
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 
-from search.engine import embedding, semantic
+from search.engine import semantic
 from search.engine.contract import EmbeddingReport
 from search.engine.solr.client import SolrClient, SolrError
 from search.engine.solr.compiler import quoted
@@ -108,62 +107,39 @@ def _send_updates(client: SolrClient, collection: str, updates: list[dict]) -> i
 def embed_missing(client: SolrClient, collection: str, *, limit: int | None = None,
                   progress=None, workers: int = 1) -> EmbeddingReport:
     """Embed the collection's items that have no vector from this model, from their stored
-    request and rationale, a batch at a time, each batch committed: a search sees it as soon
-    as it is in, and a killed job loses at most one batch."""
-    started = time.monotonic()
+    request and rationale, a batch at a time, each batch committed (semantic.catch_up)."""
     report = EmbeddingReport()
     missing = f"-{HAS_VECTOR}"
     report.remaining = client.post_json(
         f"{collection}/select", {"query": missing, "limit": 0}, timeout=60
     )["response"]["numFound"]
     todo = report.remaining if limit is None else min(limit, report.remaining)
-    if not todo:
-        return report
-    try:
-        embedding.load_model()
-    except (embedding.ModelNotInstalled, embedding.WeightsMismatch) as exc:
-        report.unavailable = str(exc)
-        return report
-    step = semantic.EMBED_BATCH * 4 * max(1, workers)
-    pool = semantic.embedding_pool(min(workers, -(-todo // semantic.EMBED_BATCH)))
-    cursor = "*"
-    try:
-        while report.embedded < todo:
+    versions: dict[str, int] = {}
+
+    def batches(step: int):
+        cursor, listed = "*", 0
+        while listed < todo:
             answer = client.post_json(
                 f"{collection}/select",
                 {"query": missing, "fields": "id,request,rationale,_version_", "sort": "id asc",
-                 "limit": min(step, todo - report.embedded), "params": {"cursorMark": cursor}},
+                 "limit": min(step, todo - listed), "params": {"cursorMark": cursor}},
                 timeout=120,
             )
             docs = answer["response"]["docs"]
             if not docs:
-                break
-            batch = [(d["id"], semantic.item_text(d.get("request") or "",
-                                                  d.get("rationale") or "")) for d in docs]
-            vectors = _embedded(batch, pool)
-            updates = [vector_update(d["id"], v, d["_version_"]) for d, v in zip(
-                docs, vectors, strict=True)]
-            _send_updates(client, collection, updates)
-            client.post_json(f"{collection}/update", {"commit": {}}, timeout=WRITE_SECONDS)
-            report.embedded += len(docs)
-            report.remaining -= len(docs)
-            if progress:
-                progress(report.embedded)
+                return
+            listed += len(docs)
+            versions.update((doc["id"], doc["_version_"]) for doc in docs)
+            yield [(doc["id"], _embedded_text(doc)) for doc in docs]
             cursor = answer.get("nextCursorMark") or cursor
-    finally:
-        if pool is not None:
-            pool.shutdown()
-    report.seconds = time.monotonic() - started
-    return report
 
+    def keep(batch, vectors) -> None:
+        updates = [vector_update(item_id, vector, versions.pop(item_id))
+                   for (item_id, _), vector in zip(batch, vectors, strict=True)]
+        _send_updates(client, collection, updates)
+        client.post_json(f"{collection}/update", {"commit": {}}, timeout=WRITE_SECONDS)
 
-def _embedded(batch: list[tuple[str, str]], pool) -> np.ndarray:
-    """The vectors of (id, text) pairs, in order, by the pool's processes when there is one."""
-    texts = [[text for _, text in batch[start : start + semantic.EMBED_BATCH]]
-             for start in range(0, len(batch), semantic.EMBED_BATCH)]
-    parts = pool.map(semantic.embed_texts, texts) if pool is not None else map(
-        semantic.embed_texts, texts)
-    return np.concatenate(list(parts))
+    return semantic.catch_up(report, todo, batches, keep, workers=workers, progress=progress)
 
 
 class VectorCarry:

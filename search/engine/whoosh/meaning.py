@@ -8,12 +8,11 @@ background), so a search scores the rows of its matches without a lookup per ite
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
 
-from search.engine import embedding, semantic
+from search.engine import semantic
 from search.engine.contract import EmbeddingReport
 from search.engine.whoosh.bits import mask_from_bits
 from search.engine.whoosh.documents import stored_item
@@ -94,9 +93,8 @@ class DocumentVectors:
 def embed_missing(snap, *, limit: int | None = None, progress=None,
                   workers: int = 1) -> EmbeddingReport:
     """Embed the snapshot's live items that have no vector yet, from the request and rationale
-    stored in the index (no database needed), in batches committed one by one: a search sees
-    each batch as soon as it is in, and a killed job loses at most one batch."""
-    started = time.monotonic()
+    stored in the index (no database needed), in batches committed one by one
+    (semantic.catch_up)."""
     report = EmbeddingReport()
     store = semantic.open_store(snap.folder, create=True)
     if store is None:
@@ -109,28 +107,17 @@ def embed_missing(snap, *, limit: int | None = None, progress=None,
     report.remaining = len(todo)
     if limit is not None:
         todo = todo[:limit]
-    try:
-        embedding.load_model()
-    except (embedding.ModelNotInstalled, embedding.WeightsMismatch) as exc:
-        report.unavailable = str(exc)
-        return report
-    step = semantic.EMBED_BATCH * 4 * max(1, workers)
-    pool = semantic.embedding_pool(min(workers, -(-len(todo) // semantic.EMBED_BATCH)))
-    try:
+
+    def batches(step: int):
         for start in range(0, len(todo), step):
-            batch = []
-            for docnum in todo[start : start + step]:
-                item = stored_item(snap.stored(int(docnum)))
-                batch.append((item.item_id, semantic.item_text(item.request, item.rationale)))
-            report.embedded += semantic.embed_items(store, batch, pool)
-            report.remaining -= len(batch)
-            if progress:
-                progress(report.embedded)
-    finally:
-        if pool is not None:
-            pool.shutdown()
-    report.seconds = time.monotonic() - started
-    return report
+            items = [stored_item(snap.stored(int(d))) for d in todo[start : start + step]]
+            yield [(i.item_id, semantic.item_text(i.request, i.rationale)) for i in items]
+
+    def keep(batch, vectors) -> None:
+        store.put(semantic.vector_keys(item_id for item_id, _ in batch), vectors)
+
+    return semantic.catch_up(report, len(todo), batches, keep, workers=workers,
+                             progress=progress)
 
 
 def carry_vectors(old_folder: Path, snap) -> int:

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from search.backends import get_backend
-from search.indexing import check_index, rebuild_index, sync_pending
+from search.indexing import check_index, embed_pending, rebuild_index, sync_pending
 from search.models import Determination, Letter
 from search.searching import SearchRequest, run_search
 from tests.engine.solr.support import drop_alias, fresh_alias, solr_settings
@@ -86,3 +86,17 @@ def test_a_missing_collection_is_a_notice_not_an_error(solr, client):
     assert result.total == 0
     assert any("rebuild_index" in notice or "unavailable" in notice for notice in result.notices)
     assert client.get("/", {"q": "therapy"}).status_code == 200
+
+
+def test_the_embedding_step_fills_solr_and_check_index_counts_it(solr):
+    store_synthetic(2)
+    rebuild_index()
+    items = Determination.objects.count()
+    assert check_index().items_with_vector == 0
+    report = embed_pending()
+    if report.unavailable:
+        pytest.skip(f"ranking by meaning is unavailable here: {report.unavailable}")
+    assert report.embedded == items and report.remaining == 0
+    assert check_index().items_with_vector == items
+    call_command("rebuild_index", "--no-embed")  # a new collection, the vectors carried
+    assert check_index().items_with_vector == items
