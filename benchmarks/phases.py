@@ -205,7 +205,7 @@ def _solr_stand_in_vectors(backend, rng) -> dict:
     while True:
         answer = backend.client.post_json(
             f"{collection}/select",
-            {"query": missing, "fields": "id", "sort": "id asc", "limit": 5_000,
+            {"query": missing, "fields": "id", "sort": "id asc", "limit": 500,
              "params": {"cursorMark": cursor}},
             timeout=300,
         )

@@ -13,6 +13,7 @@ has no live replica, Solr answers from the others and says its results are parti
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 
 from search.engine import semantic
@@ -47,6 +48,10 @@ MAX_PINNED = 1000  # items of typed case numbers listed first (a letter has a fe
 BREAKDOWN = "_outcomes"  # the outcome counts of the matches, no selection excluded
 WITH_VECTOR = "_with_vector"  # how many of the matches have a vector
 WITH_VECTOR_FACET = {"type": "query", "q": meaning.HAS_VECTOR}
+# Aliases seen to hold item vectors (one of their matches had one): their searches ask for the
+# meaning ranking beside the word ranking, from these threads.
+_HOLD_VECTORS: set[str] = set()
+_BESIDE = ThreadPoolExecutor(max_workers=4, thread_name_prefix="solr-knn")
 SORTS = {
     "relevance": "score desc,id asc",
     "newest": "decision_date desc,id asc",
@@ -193,6 +198,7 @@ class Search:
             body["facet"][WITH_VECTOR] = WITH_VECTOR_FACET
         elif not pinned and not parsed.matches_everything:
             body["params"] = dict(HIGHLIGHT)
+        near = self.ask_nearest_beside(parsed, filters) if fusing else None
         answer = self.select(body)
         self.read_counts(answer)
         hits = self.hits(answer)
@@ -204,36 +210,66 @@ class Search:
         if pinned:
             hits = self.pinned_page(parsed, filters, fused=hybrid)
         elif fusing:
-            hits = self.fused_page(parsed, filters, answer, page)
+            hits = self.fused_page(parsed, filters, answer, page, near)
         self.result.hits = hits
         return self.result
 
     def fused_page(self, parsed: ParsedQuery, filters: list[str], answer: dict,
-                   page: dict) -> list[ScoredItem]:
+                   page: dict, near: Future | None = None) -> list[ScoredItem]:
         """The page of the word ranking in `answer` fused with the meaning ranking of the
-        matches the ranking words reach (those that score), as the Whoosh backend fuses."""
+        matches the ranking words reach (those that score), as the Whoosh backend fuses
+        (`near`: that ranking, asked for beside the word search)."""
         start = page["offset"]
         query = self.scored_query(parsed, (parsed.match_query, parsed.case_query))
-        return self.fused(parsed, answer, query, filters, start, start + page["limit"])
+        return self.fused(parsed, answer, query, filters, start, start + page["limit"], near)
 
     def fused(self, parsed: ParsedQuery, answer: dict, query: str, filters: list[str],
-              start: int, wanted: int) -> list[ScoredItem]:
+              start: int, wanted: int, near: Future | None = None) -> list[ScoredItem]:
         """Places start..wanted of `answer`'s word ranking of `query` (ids and scores, and the
         count of its matches with a vector) fused with the meaning ranking of those matches."""
         words = [(doc["id"], float(doc.get("score") or 0.0)) for doc in answer["response"]["docs"]]
-        vector = self.meaning_vector(parsed, answer)
-        near = []
-        if vector is not None:
-            reach = [*filters, query, to_solr(parsed.query)]
-            near = meaning.nearest(self, vector, reach, semantic.FUSION_DEPTH)
-        order = semantic.fused_order(words, near, wanted) if near else words[:wanted]
+        nearest = []
+        if near is not None:
+            nearest = near.result() if self.with_vector(answer) else []
+        else:
+            vector = self.meaning_vector(parsed, answer)
+            if vector is not None:
+                nearest = self.nearest_matches(vector, filters, query, parsed)
+        order = semantic.fused_order(words, nearest, wanted) if nearest else words[:wanted]
         return self.fetched(order[start:wanted], query, highlight=True)
+
+    def nearest_matches(self, vector, filters: list[str], query: str, parsed: ParsedQuery):
+        """The meaning ranking of the matches of `query` that the ranking words reach."""
+        reach = [*filters, query, to_solr(parsed.query)]
+        return meaning.nearest(self, vector, reach, semantic.FUSION_DEPTH)
+
+    def ask_nearest_beside(self, parsed: ParsedQuery, filters: list[str]) -> Future | None:
+        """The meaning ranking of the matches, asked for now, beside the word search, when this
+        collection is known to hold vectors (else the word search says whether any match has
+        one before the query is embedded): one round trip less a search."""
+        if self.collection not in _HOLD_VECTORS:
+            return None
+        query = self.scored_query(parsed, (parsed.match_query, parsed.case_query))
+
+        def nearest() -> list[str]:  # the query embedded here too, while Solr searches
+            vector = semantic.search_vector(parsed, self.spec.ranking)
+            return [] if vector is None else self.nearest_matches(vector, filters, query, parsed)
+
+        return _BESIDE.submit(nearest)
+
+    def with_vector(self, answer: dict) -> int:
+        """How many matches of `answer` have a vector."""
+        count = ((answer.get("facets") or {}).get(WITH_VECTOR) or {}).get("count", 0)
+        if count:
+            _HOLD_VECTORS.add(self.collection)
+        return count
 
     def meaning_vector(self, parsed: ParsedQuery, answer: dict):
         """The query's vector, or None when none of the matches in `answer` has a vector (so
         the query is not embedded for nothing) or the model is unavailable."""
-        with_vector = ((answer.get("facets") or {}).get(WITH_VECTOR) or {}).get("count", 0)
-        return semantic.search_vector(parsed, self.spec.ranking) if with_vector else None
+        if not self.with_vector(answer):
+            return None
+        return semantic.search_vector(parsed, self.spec.ranking)
 
     def fetched(self, ranked: list[tuple[str, float]], query: str, *, highlight: bool,
                 params: dict | None = None) -> list[ScoredItem]:
