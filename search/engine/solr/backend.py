@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 
 from search.engine import semantic
 from search.engine.contract import (
@@ -41,17 +39,12 @@ from search.engine.solr.stats import CollectionStats
 DEFAULT_TIME_LIMIT = 2.0
 SIMILAR_TERMS = 15
 BATCH = 500  # documents a single update request carries
-IN_FLIGHT = 1  # update requests sent at once by a writer (1: one at a time, in its thread)
 WRITE_SECONDS = 300.0
 IDS_PAGE = 10_000
 
 
 class SolrWriter:
-    """Changes sent to one collection in batches; committed when the writer's block ends.
-
-    Up to IN_FLIGHT batches of added documents are sent by threads while the caller builds the
-    next (the service's Python and Solr's indexing then use different cores); a delete waits
-    for them first, so a letter's new items never arrive before its old ones are gone."""
+    """Changes sent to one collection in batches; committed when the writer's block ends."""
 
     def __init__(self, client: SolrClient, collection: str,
                  carry: meaning.VectorCarry | None = None):
@@ -59,33 +52,16 @@ class SolrWriter:
         self.collection = collection
         self.pending: list[dict] = []
         self.carry = carry
-        self._senders = ThreadPoolExecutor(max_workers=IN_FLIGHT) if IN_FLIGHT > 1 else None
-        self._sending: deque[Future] = deque()
 
     def _send(self, body) -> None:
         self.client.post_json(f"{self.collection}/update", body, timeout=WRITE_SECONDS)
 
-    def _send_added(self, documents: list[dict]) -> None:
-        if self.carry is not None:
-            self.carry.attach(documents)
-        self._send(documents)
-
     def flush(self) -> None:
-        if not self.pending:
-            return
-        documents, self.pending = self.pending, []
-        if self._senders is None:
-            self._send_added(documents)
-            return
-        self._sending.append(self._senders.submit(self._send_added, documents))
-        while len(self._sending) >= IN_FLIGHT:
-            self._sending.popleft().result()
-
-    def wait(self) -> None:
-        """Every batch flushed so far is in (its error, if any, raised here)."""
-        self.flush()
-        while self._sending:
-            self._sending.popleft().result()
+        if self.pending:
+            if self.carry is not None:
+                self.carry.attach(self.pending)
+            self._send(self.pending)
+            self.pending = []
 
     def add(self, documents: Iterable[ItemDocument]) -> int:
         count = 0
@@ -97,7 +73,7 @@ class SolrWriter:
         return count
 
     def delete_letters(self, letter_ids: Iterable[str]) -> None:
-        self.wait()
+        self.flush()
         letter_ids = list(letter_ids)
         for start in range(0, len(letter_ids), BATCH):
             chunk = letter_ids[start : start + BATCH]
@@ -108,11 +84,7 @@ class SolrWriter:
         return self.add(documents)
 
     def commit(self) -> None:
-        try:
-            self.wait()
-        finally:
-            if self._senders is not None:
-                self._senders.shutdown(wait=True)
+        self.flush()
         self.client.post_json(
             f"{self.collection}/update", {"commit": {}}, timeout=WRITE_SECONDS
         )
