@@ -36,3 +36,18 @@ def test_the_build_indexes_every_item_and_reads_the_nodes(settings):
     assert f"Solr nodes after the build (collection {built['collection']})" in lines
     for url in built["nodes"]:
         assert url in lines
+
+
+def test_the_search_phase_gives_solr_stand_in_vectors_once(settings):
+    from benchmarks.phases import stand_in_vectors
+
+    solr_settings(settings, fresh_alias())
+    store_synthetic(3)
+    try:
+        solr.build()
+        items = Determination.objects.count()
+        assert stand_in_vectors() == {"items": items, "stand_ins": items}
+        assert get_backend().vector_coverage() == (items, items)
+        assert stand_in_vectors() == {"items": items, "stand_ins": 0}
+    finally:
+        drop_alias(get_backend())
