@@ -333,7 +333,8 @@ class Search:
             return None
         if fusing:
             reach = [*filters, body["query"], to_solr(ranking.query)]
-            soft.result.hits = soft.tiered_page(parsed, answer, page, reach, tiers, tier_of)
+            soft.result.hits = soft.tiered_page(parsed, answer, page, reach, tiers, tier_of,
+                                                query=body["query"])
         else:
             soft.result.hits = soft.hits(answer)
         soft.result.exact_total = exact
@@ -343,10 +344,11 @@ class Search:
         return soft.result
 
     def tiered_page(self, parsed, answer: dict, page: dict, reach: list[str], tiers: dict,
-                    tier_of: str) -> list[ScoredItem]:
+                    tier_of: str, *, query: str) -> list[ScoredItem]:
         """A soft match's page, tier by tier, each tier's words and meaning fused (as the Whoosh
-        backend's _tiered_page): `answer` holds the word ranking sorted by tier, with each
-        item's tier; the meaning ranking of a tier is a knn request limited to it."""
+        backend's _tiered_page): `answer` holds the word ranking of `query` sorted by tier,
+        with each item's tier (`tier_of`, over the parts in `tiers`); the meaning ranking of a
+        tier is a knn request within `reach` limited to the tier."""
         vector = self.meaning_vector(parsed, answer)
         groups: list[tuple[float, list[tuple[str, float]]]] = []
         for doc in answer["response"]["docs"]:
@@ -370,7 +372,7 @@ class Search:
                 if len(out) >= wanted - start:
                     break
             before += len(words)
-        return self.fetched(out[: wanted - start], reach[-2], highlight=True, params=tiers)
+        return self.fetched(out[: wanted - start], query, highlight=True, params=tiers)
 
     def pinned_page(self, parsed: ParsedQuery, filters: list[str], *,
                     fused: bool = False) -> list[ScoredItem]:
