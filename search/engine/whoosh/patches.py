@@ -3,10 +3,11 @@
 Whoosh is patched, not forked: the index files keep Whoosh's layout (tests/engine/whoosh checks
 our segment writer writes what Whoosh's own writer writes with the same codec, byte for byte, and
 our scores equal Whoosh's), only slow steps are replaced. One patch changes what a posting block
-holds (packed arrays, `packed_blocks`): an unpatched Whoosh cannot read those blocks. Importing an engine module changes nothing; `install()` applies every patch, once per
-process. Django calls it from `search.apps.SearchConfig.ready()`, and the engine's entry points
-(the backend, opening or writing an index) call it too, so code that uses the engine without
-Django gets the same Whoosh.
+holds (packed arrays, `packed_blocks`): an unpatched Whoosh cannot read those blocks. Importing
+an engine module changes nothing; `install()` applies every patch, once per process. Django
+calls it from `search.apps.SearchConfig.ready()`, and the engine's entry points (the backend,
+opening or writing an index) call it too, so code that uses the engine without Django gets the
+same Whoosh.
 
 The patches rely on Whoosh's internals, so the version is pinned (pyproject.toml) and checked
 here: another version must be looked at before these are trusted on it.
