@@ -99,7 +99,8 @@ class FoundReason:
 
 
 # Sentences end at . ! ? before a capital or a quote; a few abbreviations do not end one.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”']?\s+(?=[\"“(]?[A-Z])")
+# A closing quotation mark stays with its sentence (quotations are told apart by them).
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"”']))\s+(?=[\"“(]?[A-Z])")
 _ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|Dr|vs|No|approx|Fig|al|ie|eg)\.$", re.I)
 
 # A negation: the reviewer says something is missing.
@@ -108,8 +109,9 @@ _NEG = (r"(?:\bno\b|\bnot\b|\bnor\b|n't\b|\black\b|\blacking\b|\babsence\b|\babs
         r"\binadequate\b|\binsufficient\b|\bsilent\b|\byet to\b)")
 # A request for a test, imaging or a referral, where missing findings are the imaging kind.
 _DIAGNOSTIC_REQUEST = re.compile(
-    r"\b(?:MRI|MR\b|CT\b|x-?rays?|radiograph|imaging|scan|EMG|NCV|NCS|nerve conduction|"
-    r"electro\w*|EEG|SSEP|arthrogram|surgeon|surgery eval\w*|consult\w*|referral|TOC)\b", re.I)
+    r"\b(?:MRI|MRA|MR\b|CT\b|x-?rays?|radiograph|imaging|scan|EMG|NCV|NCS|nerve conduction|"
+    r"electro\w*|EEG|SSEP|arthrogram|myelogram|discogram|sonogram|DEXA|ultrasound (?:of|study)|"
+    r"diagnostic ultrasound|surgeon|surgery eval\w*|consult\w*|referral|specialist|TOC)\b", re.I)
 
 _PROCEDURE = re.compile(r"\b(?:injections?|ESI|epidural|block|arthroscopy|surgery|repair)\b", re.I)
 
@@ -119,27 +121,29 @@ def _rx(pattern: str) -> re.Pattern:
 
 
 class _Negated:
-    """The pattern within 140 characters after a negation, in the same sentence. The pattern
+    """The pattern within `reach` characters after a negation, in the same clause. The pattern
     alone is looked for first: most sentences lack it, and the joint pattern, which tries every
-    span after every negation, is some fifty times slower."""
+    span after every negation, is some fifty times slower. A parenthesis ends the span: "(not
+    a surface study)" negates nothing outside it."""
 
-    def __init__(self, pattern: str):
+    def __init__(self, pattern: str, reach: int = 140):
         self.alone = _rx(pattern)
-        self.joint = _rx(_NEG + r"[^.;]{0,140}?" + pattern)
+        self.joint = _rx(_NEG + rf"[^.;()]{{0,{reach}}}?" + pattern)
 
     def search(self, sentence: str) -> re.Match | None:
         return self.joint.search(sentence) if self.alone.search(sentence) else None
 
 
-def _negated(pattern: str) -> _Negated:
-    return _Negated(pattern)
+def _negated(pattern: str, reach: int = 140) -> _Negated:
+    return _Negated(pattern, reach)
 
 
 _FUNCTION = (r"(?:functional (?:improvement|benefit|response|gains?)|objective (?:response|"
              r"improvement|functional improvement)|(?:subjective or )?objective improvement|"
              r"improvement in (?:pain|function)|quantified|numerical pain relief|efficacy|"
              r"functional response|functional benefits?|response to (?:prior |previous )?"
-             r"(?:therapy|treatment)|patient's response|benefit from|documented improvement)")
+             r"(?:therapy|treatment)|patient's response|(?<!would )(?<!could )(?<!will )(?<!to )"
+             r"benefit from|documented improvement)")
 
 RULES: dict[str, list[re.Pattern | _Negated]] = {
     "no_functional_improvement": [
@@ -153,6 +157,10 @@ RULES: dict[str, list[re.Pattern | _Negated]] = {
         _rx(r"\b(?:exceed|exceeding|excess)\b[^.]{0,40}\b(?:the )?(?:recommend\w*|guidelines?)"
             r"[^.]{0,30}(?:initial trial|sessions|visits|amount|number)?"),
         _rx(r"\bwould exceed\b|\bis in excess of the guidelines\b"),
+        # Fewer sessions certified than asked for: the rest is beyond what is supported.
+        _rx(r"\b(?:modified|partially certified)\b[^.]{0,30}\b(?:to|for) (?:allow |certify )?"
+            r"(?:an? |\d+ |one |two |three |four |five |six )?(?:additional |more |further )?"
+            r"(?:\w+ )?(?:sessions|visits|treatments)\b"),
     ],
     "short_term_only": [
         _rx(r"\blong[- ]?term (?:use|usage)\b[^.]{0,40}\bnot (?:recommended|supported)"),
@@ -165,7 +173,7 @@ RULES: dict[str, list[re.Pattern | _Negated]] = {
     "not_recommended": [
         _rx(r"\b(?:guidelines?|MTUS|ODG|ACOEM)\b[^.]{0,40}\b(?:do(?:es)? not recommend|"
             r"no recommendations? of)\b(?![^.]{0,80}\b(?:until|unless|as a primary|first[- ]line|"
-            r"except)\b)"),
+            r"except)\b)(?! (?:the )?routine\b)"),
         _rx(r"\b(?:is|are) not recommended (?:for|in)\b[^.]{0,40}(?:use|arthroscop|the low back|"
             r"neck|shoulder)"),
         _rx(r"\bspecifically do not recommend\b|\bcontains (?:gabapentin|baclofen)\b|"
@@ -183,6 +191,17 @@ RULES: dict[str, list[re.Pattern | _Negated]] = {
         _rx(r"\b(?:findings|complaints)\b[^.]{0,80}\bto (?:warrant|suggest|support)[^.]{0,40}"
             r"(?:imaging|x-?ray|MRI|change in the patient's condition|the need of)"),
         _negated(r"\b(?:failure to improve|additional deterioration|change of symptoms)"),
+        # The ACOEM and ODG criteria for imaging and testing, in their own words.
+        _negated(r"\b(?:radiculopathy|radicular (?:signs|symptoms|findings)|dermatomal|myotomal|"
+                 r"sensory (?:deficits?|loss|changes)|motor (?:deficits?|weakness|loss)|"
+                 r"reflex (?:changes|deficits|abnormalities)|progressive neurologic\w*|"
+                 r"physiologic evidence|(?:serious|significant) (?:spinal )?pathology|"
+                 r"(?:significant |any )?change in (?:symptoms|(?:the )?(?:patient's |claimant's |"
+                 r"worker's )?(?:condition|findings|symptoms))|worsening|deteriorat\w+|"
+                 r"(?:new|recent) (?:injury|trauma))", reach=100),
+        # For a test, missing examination findings are the red-flag kind.
+        _negated(r"\b(?:abnormal|objective|physical exam\w*|clinical|significant|positive) "
+                 r"(?:neurologic\w* |exam\w* )?(?:findings|signs)\b", reach=100),
     ],
     "conservative_care_not_tried": [
         _negated(r"\b(?:fail\w*|tried|exhausted|trial and failure|unresponsive)\b[^.]{0,60}"
@@ -196,10 +215,13 @@ RULES: dict[str, list[re.Pattern | _Negated]] = {
         _negated(r"\b30-day home trial\b"),
     ],
     "findings_not_documented": [
+        # Single words that a long sentence may mention well away from its negation ("not
+        # improving; she was diagnosed with ...") must follow it closely.
+        _negated(r"\b(?:gastrointestinal|neuropathic pain|diagnosed with|osteoarthritis|"
+                 r"homebound|instability|high risk)", reach=60),
         _negated(r"\b(?:objective (?:functional )?deficits|significant (?:objective |functional )?"
-                 r"deficits|functional deficits|muscle spasm|risk factors?|gastrointestinal|"
-                 r"neuropathic pain|diagnosed with|osteoarthritis|homebound|instability|"
-                 r"history of bleeding|high risk|physical exam\w* (?:evidence|findings "
+                 r"deficits|functional deficits|muscle spasm|risk factors?|"
+                 r"history of bleeding|physical exam\w* (?:evidence|findings "
                  r"(?:indicative|to support|supporting)|to substantiate)|"
                  r"(?:MRI|imaging) (?:or|and/or) electrodiagnostic|severe "
                  r"functional limitation|night time pain|meet any of these criteria|"
@@ -236,6 +258,12 @@ RULES: dict[str, list[re.Pattern | _Negated]] = {
                  r"provided to support))"),
         _rx(r"\brationale\b[^.]{0,60}\bnot (?:provided|apparent)\b|\bdoes not address "
             r"medical necessity\b|\bhow the [\w ]+ (?:was to|would) benefit\b"),
+        # ACOEM: "specialized treatments or referrals require a rationale for their use"; the
+        # reviewers also say the reason or purpose of the request is not given.
+        _negated(r"\b(?:reason|purpose|justification) (?:for|of) (?:the|this|a|an|"
+                 r"such) (?:request\w*|study|test\w*|referral|consult\w*|device|equipment|"
+                 r"medication|prescription|procedure|treatment|item)\b", reach=60),
+        _rx(r"\b(?:not clear|unclear|not explained|not stated|not discussed)\b[^.]{0,12}\bwhy\b"),
     ],
     "criteria_met": [
         _rx(r"\b(?:criteria|guidelines?|requirements?)\b[^.]{0,30}\b(?:have been|has been|are|"
@@ -261,11 +289,13 @@ RULES: dict[str, list[re.Pattern | _Negated]] = {
 _TRIGGERS: dict[str, tuple[str, ...]] = {
     "no_functional_improvement": ("function", "efficacy", "quantif", "benefi", "improve",
                                   "relief", "response", "objective"),
-    "exceeds_guideline_limits": ("exceed", "excess"),
+    "exceeds_guideline_limits": ("exceed", "excess", "modified", "partially certified"),
     "short_term_only": ("term", "longer", "less than", "exceed", "excess", "limit", "beyond"),
     "not_recommended": ("recommend", "contains", "usage", "evidence"),
     "no_red_flags": ("red", "neuro", "nerve", "tissue", "finding", "complaint", "deteriorat",
-                     "failure to improve", "change"),
+                     "failure to improve", "change", "radicul", "dermatom", "myotom", "sensory",
+                     "motor", "reflex", "physiologic", "pathology", "worsening", "injury",
+                     "trauma", "signs"),
     "conservative_care_not_tried": ("conservative", "first", "fail", "tried", "exhaust",
                                     "trial", "oral", "unresponsive"),
     "opioid_monitoring": ("urine", "contract", "agreement", "cures", "aberrant", "monitor",
@@ -273,7 +303,8 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     "home_exercise": ("home", "self-directed", "independent"),
     "request_incomplete": ("specif", "duration", "endpoint", "body part"),
     "primary_not_certified": ("surg", "procedure"),
-    "rationale_not_documented": ("rationale", "medical necessity", "benefit"),
+    "rationale_not_documented": ("rationale", "medical necessity", "benefit", "reason",
+                                 "purpose", "justification", "why"),
 }
 # Reasons that say the same as a narrower one found in the same sentence give way to it.
 _NARROWER = {"exceeds_guideline_limits": "short_term_only"}
@@ -284,10 +315,14 @@ _NARROWER = {"exceeds_guideline_limits": "short_term_only"}
 _GUIDELINE_SENTENCE = re.compile(
     r"^(?:(?:per|according to|pursuant to|regarding)\b[^,]{0,60}\b(?:guidelines?|MTUS|ODG|ACOEM)"
     r"|(?:the )?(?:California |CA[- ])?(?:MTUS|ODG|ACOEM|American College|Official Disability|"
-    r"Chronic Pain|Guidelines?)\b|(?:when|if|unless|patients (?:should|are)|[\w ]{0,40} "
-    r"(?:is|are) (?:also )?(?:recommended|supported|not recommended|not needed)\b))"
+    r"Chronic Pain|Guidelines?)\b|(?:when|if|unless|patients (?:should|are|with|without|who|"
+    r"in whom)|[\w ]{0,40} (?:is|are) (?:also )?(?:recommended|supported|not recommended|"
+    r"not needed)\b))"
     r"|\b(?:guidelines?|MTUS|ODG|ACOEM) (?:also |further )?(?:states?|recommends?|indicates?|"
-    r"notes?|supports?|discusses|do not|does not|limits?|advise)\b", re.I)
+    r"notes?|supports?|discusses|do not|does not|limits?|advise)\b"
+    # What a test or treatment is for in general: "EMG can be helpful when there are ...".
+    r"|\b(?:can|may) be (?:helpful|useful|considered|indicated)\b[^.]{0,80}\b(?:when|if|in "
+    r"(?:patients|cases))\b|\bshould be reserved for\b", re.I)
 # Sentences that apply a guideline to this case, whatever they quote.
 _CASE_OPENING = re.compile(
     r"^(?:as|given|since|because|however|therefore|in this case|here|thus|"
@@ -304,6 +339,24 @@ def is_guideline_sentence(sentence: str) -> bool:
     return bool(_GUIDELINE_SENTENCE.search(sentence))
 
 
+_QUOTE_MARK = re.compile(r"[\"“”]")
+
+
+def _inside_quotation(sentences: list[str]) -> list[bool]:
+    """Whether each sentence begins inside or with a quotation: a guideline's words the reviewer
+    quotes at length ("... Written documentation should be provided ..."), whose negations
+    are not findings about the case. Only when the rationale's quotation marks pair up: an
+    odd count (an inch mark, a quotation left open) says nothing reliable."""
+    marks = [len(_QUOTE_MARK.findall(s)) for s in sentences]
+    if sum(marks) % 2:
+        return [False] * len(sentences)
+    inside, seen = [], 0
+    for sentence, count in zip(sentences, marks, strict=True):
+        inside.append(seen % 2 == 1 or bool(_QUOTE_MARK.match(sentence)))
+        seen += count
+    return inside
+
+
 def split_sentences(text: str) -> list[str]:
     parts: list[str] = []
     for piece in _SENTENCE_END.split(" ".join(text.split())):
@@ -317,7 +370,9 @@ def split_sentences(text: str) -> list[str]:
 def find_reasons(rationale: str, outcome: str, request: str = "") -> list[FoundReason]:
     """The reasons this item's rationale states, in taxonomy order, each with the first
     sentence that states it; [] when none is found."""
-    sentences = [(s, is_guideline_sentence(s), s.lower()) for s in split_sentences(rationale)]
+    split = split_sentences(rationale)
+    sentences = [(s, quoted or is_guideline_sentence(s), s.lower())
+                 for s, quoted in zip(split, _inside_quotation(split), strict=True)]
     diagnostic = bool(_DIAGNOSTIC_REQUEST.search(request)) and not _PROCEDURE.search(request)
     found: list[FoundReason] = []
     for reason in REASONS:

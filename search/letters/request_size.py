@@ -56,6 +56,8 @@ _DURATION = [
 ]
 
 SIZE_FIELDS = ("sessions", "quantity", "frequency", "duration", "strength")
+SIZE_LABELS = {"sessions": "Sessions", "quantity": "Quantity", "frequency": "Frequency",
+               "duration": "Duration", "strength": "Strength"}
 # (facet value, label, fewest sessions, most or None)
 SESSION_BUCKETS: list[tuple[str, str, int, int | None]] = [
     ("1-6", "1–6 sessions", 1, 6),
@@ -84,6 +86,12 @@ class RequestSize:
 
     def __bool__(self) -> bool:
         return bool(self.as_json())
+
+
+def size_parts(size: dict) -> list[tuple[str, str]]:
+    """(label, value) of each field a stored request size has, in SIZE_FIELDS order."""
+    return [(SIZE_LABELS[name], str(size[name])) for name in SIZE_FIELDS
+            if size.get(name) not in (None, "")]
 
 
 def session_bucket(sessions: int | None) -> str:

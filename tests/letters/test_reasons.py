@@ -66,19 +66,116 @@ def test_associated_services_fall_with_the_surgery():
     assert codes(text, request="Post-op physical therapy 2x4") == ["primary_not_certified"]
 
 
+def test_the_sentences_of_a_quoted_guideline_are_not_findings_about_the_case():
+    quoted = ('The guideline reads: "Opioids may be continued for a time. Stop them when there '
+              'is no functional improvement." The request is not medically necessary.')
+    assert codes(quoted, request="Tramadol 50mg #60") == []
+    applied = quoted + " Here the notes show no functional improvement since June."
+    found = find_reasons(applied, domain.UPHELD, "Tramadol 50mg #60")
+    assert [(f.code, f.evidence) for f in found] == [
+        ("no_functional_improvement", "Here the notes show no functional improvement since June.")]
+
+
+def test_an_unpaired_quotation_mark_does_not_hide_the_sentences_after_it():
+    text = 'The brace was a 10" splint. The notes show no functional improvement with it.'
+    assert codes(text, request="Wrist splint") == ["no_functional_improvement"]
+
+
+def test_who_a_treatment_is_for_in_general_is_not_a_finding():
+    general = ("Patients with no risk factors for bleeding do not need a stomach protector. "
+               "The request is not medically necessary.")
+    assert codes(general, request="Omeprazole 20mg #30") == []
+    helpful = ("A nerve study can be helpful when there are subtle neurologic findings "
+               "(not a screening study).")
+    assert codes(helpful, request="EMG of both legs") == []
+
+
+def test_a_routine_use_the_guideline_advises_against_is_not_a_blanket_no():
+    assert codes("The ODG does not recommend the routine use of a scan for neck pain.",
+                 request="CT of the neck") == []
+    assert codes("The ODG does not recommend magnets for back pain.",
+                 request="Magnetic belt") == ["not_recommended"]
+
+
+def test_fewer_sessions_certified_means_the_rest_went_beyond_the_guideline():
+    text = "The request was modified to 4 additional sessions of therapy."
+    assert codes(text, request="Physical therapy x 12") == ["exceeds_guideline_limits"]
+    assert codes("The request was modified to one month of use.",
+                 request="TENS unit rental") == []
+
+
+def test_imaging_criteria_in_the_guidelines_own_words_are_red_flags():
+    for sentence in (
+        "The notes do not show radiculopathy on the last two visits.",
+        "There has been no significant change in symptoms since the prior study.",
+        "The examination showed no abnormal neurologic findings.",
+    ):
+        assert codes(sentence, request="Repeat MRI of the lumbar spine") == ["no_red_flags"], (
+            sentence)
+    assert codes("The examination showed no abnormal findings.",
+                 request="Bone scan of the ankle") == ["no_red_flags"]
+
+
+def test_a_word_far_from_the_negation_is_not_a_missing_indication():
+    far = ("She has not returned to work since the fall in the warehouse last spring and "
+           "was diagnosed with a sprain.")
+    assert codes(far, request="Knee brace") == []
+    near = "She has not been diagnosed with osteoarthritis of the knee."
+    assert codes(near, request="Knee brace") == ["findings_not_documented"]
+
+
+def test_a_missing_reason_for_the_request_is_a_missing_rationale():
+    for sentence in ("The notes give no reason for the request at this time.",
+                     "It is not clear why a second brace is needed."):
+        assert codes(sentence, request="Knee brace") == ["rationale_not_documented"], sentence
+
+
+def test_what_a_treatment_might_do_is_not_a_lack_of_past_improvement():
+    text = "It is not certain that she would benefit from more sessions."
+    assert "no_functional_improvement" not in codes(text)
+    assert codes("She had no benefit from the earlier sessions.") == ["no_functional_improvement"]
+
+
 def test_sentences_split_at_full_stops_but_not_abbreviations():
     assert split_sentences("See e.g. the ODG. It says No. 3 applies.  Next one.") == [
         "See e.g. the ODG.", "It says No. 3 applies.", "Next one."]
 
 
 @pytest.fixture(scope="module")
-def agreement(letters_dir):
-    return evaluate(load_labels(), read_sample_items(letters_dir))
+def sample_items(letters_dir):
+    return read_sample_items(letters_dir)
+
+
+@pytest.fixture(scope="module")
+def agreement(sample_items):
+    """Over the two parts of the first 156 items, which the thresholds below were set on."""
+    first = [label for label in load_labels() if label["part"] in ("tune", "held_out")]
+    return evaluate(first, sample_items)
+
+
+def test_every_item_of_the_sample_letters_is_labelled_once(sample_items):
+    labels = load_labels()
+    keys = [(label["case"], label["ordinal"]) for label in labels]
+    assert len(keys) == len(set(keys))
+    assert set(keys) == set(sample_items)
+    assert {label["part"] for label in labels} == {"tune", "held_out", "held_out_2"}
 
 
 def test_every_labelled_item_is_in_the_sample_letters(agreement):
     assert agreement.missing == []
     assert agreement.items >= 150
+
+
+def test_the_items_labelled_last_are_read_about_as_well_as_measured(sample_items):
+    """The second held-out part, never used to adjust the rules (BENCHMARKS.md): most of what
+    is found is right, though much is still missed; this keeps it from sliding back."""
+    result = evaluate(load_labels(), sample_items, "held_out_2")
+    assert result.missing == [] and result.items == 73
+    right = sum(t.true_positive for t in result.reasons.values())
+    found = right + sum(t.false_positive for t in result.reasons.values())
+    labelled = sum(t.labelled for t in result.reasons.values())
+    assert right / found >= 0.85, (right, found)
+    assert right / labelled >= 0.5, (right, labelled)
 
 
 def test_the_rules_agree_with_the_hand_labels(agreement):
