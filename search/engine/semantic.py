@@ -16,6 +16,7 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import logging
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -154,6 +155,12 @@ class QueryVectors:
         with self._lock:
             self._kept.clear()
 
+    def after_fork(self) -> None:
+        """In a forked child: the parent's threads and their pending work did not come along."""
+        self._lock = threading.Lock()
+        self._pending = {}
+        self._executor = None
+
     def prefetch(self, text: str) -> None:
         """Begin embedding `text` in the background unless its vector is kept or on its way."""
         text = text.strip()
@@ -199,6 +206,7 @@ class QueryVectors:
 
 
 query_vectors = QueryVectors()
+os.register_at_fork(after_in_child=query_vectors.after_fork)
 
 
 def fuse_rankings(words: Sequence, meaning: Sequence, limit: int) -> list[tuple[object, float]]:

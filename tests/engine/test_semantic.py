@@ -83,6 +83,34 @@ def test_a_prefetched_query_vector_is_embedded_once_in_a_background_thread(monke
     assert len(calls) == 1
 
 
+def test_a_forked_child_does_not_wait_for_its_parents_background_embedding(monkeypatch):
+    import os
+    import threading
+
+    release = threading.Event()
+
+    def embed_query(text):
+        release.wait(10)
+        return np.full(embedding.DIMENSIONS, 0.25, dtype=np.float32)
+
+    monkeypatch.setattr(embedding, "embed_query", embed_query)
+    vectors = semantic.QueryVectors()
+    os.register_at_fork(after_in_child=vectors.after_fork)
+    vectors.prefetch("knee mri")  # still running in this process's thread when the child forks
+    child = os.fork()
+    if child == 0:  # the child embeds for itself, in a thread of its own
+        import signal
+
+        signal.alarm(10)  # waiting on the parent's thread would hang: the alarm ends the child
+        release.set()
+        vector = vectors.get("knee mri")
+        os._exit(0 if vector is not None and float(vector[0]) == 0.25 else 1)
+    _, status = os.waitpid(child, 0)
+    release.set()
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert vectors.get("knee mri") is not None
+
+
 def test_prefetching_gives_the_models_own_vector():
     vectors = semantic.QueryVectors()
     vectors.prefetch("lumbar epidural steroid injection")
