@@ -167,15 +167,16 @@ def test_every_labelled_item_is_in_the_sample_letters(agreement):
 
 
 def test_the_items_labelled_last_are_read_about_as_well_as_measured(sample_items):
-    """The second held-out part, never used to adjust the rules (BENCHMARKS.md): most of what
-    is found is right, though much is still missed; this keeps it from sliding back."""
+    """The second held-out part, measured once before any rule was written with it in view
+    (BENCHMARKS.md); the third round of rules saw it, so this is now an in-sample floor that
+    keeps it from sliding back."""
     result = evaluate(load_labels(), sample_items, "held_out_2")
     assert result.missing == [] and result.items == 73
     right = sum(t.true_positive for t in result.reasons.values())
     found = right + sum(t.false_positive for t in result.reasons.values())
     labelled = sum(t.labelled for t in result.reasons.values())
-    assert right / found >= 0.85, (right, found)
-    assert right / labelled >= 0.5, (right, labelled)
+    assert right / found >= 0.95, (right, found)
+    assert right / labelled >= 0.95, (right, labelled)
 
 
 def test_the_rules_agree_with_the_hand_labels(agreement):
@@ -353,3 +354,38 @@ def test_monitoring_is_for_opioids_not_stomach_risk_or_the_drug_test_itself():
 def test_a_guideline_cited_after_an_opening_word_is_still_the_guideline():
     text = "Additionally, per the ACOEM guidelines, heat wraps have no proven efficacy."
     assert codes(text, request="Heat wrap") == []
+
+
+# Over all 229 labelled items (every part was seen when the rules were last written, so these
+# are in-sample figures): the precision and recall reached, as floors, for every reason with 10
+# or more labelled items and every request-size field, where the goal (reasons 0.9 / 0.8,
+# sizes 0.9 / 0.85) is reached. `short_term_only` precision (0.89) is below the goal; its floor
+# stays at the earlier 0.85.
+_FLOORS = {
+    "no_functional_improvement": (1.0, 1.0),
+    "exceeds_guideline_limits": (1.0, 1.0),
+    "short_term_only": (0.85, 1.0),
+    "not_recommended": (1.0, 1.0),
+    "no_red_flags": (1.0, 0.95),
+    "conservative_care_not_tried": (1.0, 1.0),
+    "findings_not_documented": (0.95, 0.95),
+    "primary_not_certified": (1.0, 1.0),
+    "rationale_not_documented": (0.92, 0.92),
+    "criteria_met": (1.0, 1.0),
+    "sessions": (1.0, 0.97),
+    "quantity": (1.0, 1.0),
+    "frequency": (1.0, 1.0),
+    "duration": (1.0, 1.0),
+    "strength": (1.0, 1.0),
+}
+
+
+def test_every_labelled_item_is_read_at_least_as_well_as_now(sample_items):
+    result = evaluate(load_labels(), sample_items)
+    assert result.missing == [] and result.items == 229
+    tallies = {**result.reasons, **result.sizes}
+    frequent = {code for code, tally in result.reasons.items() if tally.labelled >= 10}
+    assert frequent | set(result.sizes) == set(_FLOORS)
+    for name, (precision, recall) in _FLOORS.items():
+        tally = tallies[name]
+        assert tally.precision >= precision and tally.recall >= recall, (name, tally.as_json())
