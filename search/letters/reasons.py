@@ -324,7 +324,7 @@ RULES: dict[str, list[re.Pattern | _Negated]] = {
     "rationale_not_documented": [
         _negated(r"\b(?:clear |compelling |specific )?rationale\b(?! (?:for this study|"
                  r"provided to support))"),
-        _rx(r"\brationale?\b[^.]{0,60}\bnot (?:provided|apparent)\b|\bdoes not address "
+        _rx(r"\brationale?\b[^.]{0,80}\bnot (?:provided|apparent)\b|\bdoes not address "
             r"medical necessity\b|\bhow (?:the )?[\w ]+ (?:was to|would) (?:benefit|impact|help)\b|"
             r"\b(?:medical necessity|justification) for [^.]{0,30}\b(?:was|were|is|has|have) not "
             r"(?:been )?(?:provided|given|explained|documented)\b"),
