@@ -13,8 +13,10 @@ and filters are exactly the word search's.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import logging
+import os
 import re
 import threading
 import time
@@ -44,6 +46,9 @@ WORD_WEIGHT = 1.0
 MEANING_WEIGHT = 0.5
 FUSION_K = 60
 EMBED_BATCH = 64
+# Threads that embed queries in the background (QueryVectors.prefetch): one per search a process
+# runs at once, for a threaded server's two.
+QUERY_EMBEDDING_THREADS = 2
 
 _KEY_MASK = (1 << 63) - 1
 
@@ -141,7 +146,6 @@ def embedding_pool(workers: int):
     weights file (shared pages) and runs one BLAS thread, so N workers use N cores."""
     if workers <= 1:
         return None
-    import concurrent.futures
     import multiprocessing
 
     return concurrent.futures.ProcessPoolExecutor(
@@ -155,13 +159,18 @@ _SYNTAX = re.compile(r"\b(?:request|rationale|summary|case):|\bAND\b|\bOR\b|[\"(
 _NEGATED = re.compile(r"(?:^|\s)(?:-|NOT\s+)(?:\"[^\"]*\"|\S+)")
 
 
-def search_vector(parsed, ranking: str) -> np.ndarray | None:
-    """The vector a search's matches are ranked by in meaning, or None (words alone: asked for,
-    nothing to rank, or the model unavailable). A pasted text is embedded whole; a typed query
-    by the words that say what is wanted."""
+def search_text(parsed, ranking: str) -> str | None:
+    """The text whose vector a search's matches are ranked by in meaning, or None (words alone:
+    asked for, or nothing to rank). A pasted text is embedded whole; a typed query by the words
+    that say what is wanted."""
     if ranking != "hybrid" or parsed is None or parsed.query is None:
         return None
-    text = parsed.text if parsed.pasted else meaning_text(parsed.text)
+    return (parsed.text if parsed.pasted else meaning_text(parsed.text)) or None
+
+
+def search_vector(parsed, ranking: str) -> np.ndarray | None:
+    """search_text's vector, or None (words alone, or the model unavailable)."""
+    text = search_text(parsed, ranking)
     return query_vectors.get(text) if text else None
 
 
@@ -175,17 +184,45 @@ def meaning_text(text: str) -> str:
 class QueryVectors:
     """Query text -> its unit vector, the last few hundred kept (paging and ticking facets ask
     again); None when the model is not installed or its files fail their checks (logged once:
-    search then ranks by words)."""
+    search then ranks by words).
+
+    `prefetch(text)` starts the embedding in a background thread, so that it runs while the word
+    search does (the model's matrix products release the GIL, and the word search is mostly
+    Python): a search asks for the vector only when it ranks the page, and then waits for what
+    is left of it. On a machine whose cores are all busy this saves nothing, and costs nothing
+    either: the work is the same."""
 
     def __init__(self, size: int = 512):
         self.size = size
         self._kept: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._pending: dict[str, concurrent.futures.Future] = {}
         self._lock = threading.Lock()
         self._broken: str | None = None
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
 
     def clear(self) -> None:
         with self._lock:
             self._kept.clear()
+
+    def after_fork(self) -> None:
+        """In a forked child: the parent's threads and their pending work did not come along."""
+        self._lock = threading.Lock()
+        self._pending = {}
+        self._executor = None
+
+    def prefetch(self, text: str) -> None:
+        """Begin embedding `text` in the background unless its vector is kept or on its way."""
+        text = text.strip()
+        if not text or self._broken is not None:
+            return
+        with self._lock:
+            if text in self._kept or text in self._pending:
+                return
+            if self._executor is None:
+                self._executor = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=QUERY_EMBEDDING_THREADS, thread_name_prefix="query-embedding"
+                )
+            self._pending[text] = self._executor.submit(self._embedded, text)
 
     def get(self, text: str) -> np.ndarray | None:
         text = text.strip()
@@ -196,20 +233,29 @@ class QueryVectors:
             if vector is not None:
                 self._kept.move_to_end(text)
                 return vector
+            pending = self._pending.get(text)
+        if pending is not None:
+            return pending.result()
+        return self._embedded(text)
+
+    def _embedded(self, text: str) -> np.ndarray | None:
         try:
             vector = embedding.embed_query(text)
         except (embedding.ModelNotInstalled, embedding.WeightsMismatch, OSError) as exc:
             self._broken = str(exc)
             log.error("ranking by meaning is off: %s", exc)
-            return None
+            vector = None
         with self._lock:
-            self._kept[text] = vector
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
+            self._pending.pop(text, None)
+            if vector is not None:
+                self._kept[text] = vector
+                while len(self._kept) > self.size:
+                    self._kept.popitem(last=False)
         return vector
 
 
 query_vectors = QueryVectors()
+os.register_at_fork(after_in_child=query_vectors.after_fork)
 
 
 def fuse_rankings(words: Sequence, meaning: Sequence, limit: int) -> list[tuple[object, float]]:

@@ -31,19 +31,27 @@ _THERAPY = re.compile(
     r"sessions?|visits?|treatments|massage|psychotherapy|CBT|counsel\w*|biofeedback|"
     r"rehabilitation|work hardening|functional restoration|stimulation|ultrasound|"
     r"modalit\w*)\b", re.I)
-# "1 knee scooter", "Two refills ...": a count before what is asked for.
-_LEADING_COUNT = re.compile(r"^" + _NUM + r"\s+(?!times\b|x\b|refills?\b)[a-z]", re.I)
+# "1 knee scooter", "One (1) x-ray", "Two refills ...": a count before what is asked for.
+_LEADING_COUNT = re.compile(
+    r"^" + _NUM + r"\s+(?:\(\d+\)\s*)?(?!times\b|x(?![\w-])|refills?\b)[a-z]", re.I)
+# A count of visits "per week" is a frequency, not the number asked for.
+_NOT_A_RATE = r"(?!\s*(?:a|per|each|/)\s*(?:week|wk|month|day)\b)"
 _SESSIONS = [
-    re.compile(_NUM + r"\s*(?:\(\d+\)\s*)?(?:[\w/-]+\s+){0,3}?(?:sessions?|visits?|treatments)\b",
-               re.I),
-    re.compile(r"\b(?:sessions?|visits?),?\s*(?:x\s*)?(\d+)\b", re.I),
-    re.compile(r"\bvisits\s*\((\d+)\)", re.I),
+    re.compile(r"\b(?:sessions?|visits?)\s*(?:qty|quantity)\s*:?\s*(\d+)()", re.I),
+    re.compile(_RANGE + r"\s*(?:\(\d+\)\s*)?(?:[\w/-]+\s+){0,3}?(?:sessions?|visits?|treatments)\b"
+               + _NOT_A_RATE, re.I),
+    re.compile(r"\b(?:sessions?|visits?),?\s*(?:x\s*)?(\d+)\b()", re.I),
+    re.compile(r"\bvisits\s*\((\d+)\)()", re.I),
 ]
 _HASH = re.compile(r"#\s*(\d+)")
 _QUANTITY_WORD = re.compile(r"\b(?:qty|quantity)\s*:?\s*(\d+)", re.I)
-_STRENGTH = re.compile(r"(\d+(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)*)\s*(mg|mcg|%)(?![a-z])", re.I)
+_STRENGTH = re.compile(r"(\d+(?:\.\d+)?(?:\s*[/-]\s*\d+(?:\.\d+)?)*)\s*(mg|mcg|%)(?![a-z])", re.I)
 _PER_WEEK = re.compile(
-    _RANGE + r"\s*(?:x|times|visits)?\s*(?:a|per|/|each)\s*(?:week|wk)\b", re.I)
+    _RANGE + r"\s*(?:x|times?|visits)?\s*(?:a|per|/|each)\s*(?:week|wk)\b", re.I)
+# "weekly", "monthly": once a week or a month.
+_EVERY = re.compile(r"\b(week|month)ly\b", re.I)
+# A form's unit tag: "(IN MONTHS) QUANTITY: 6" asks for six months.
+_QUANTITY_OF_TIME = re.compile(r"\(in (day|week|month)s\)\s*(?:qty|quantity)\s*:?\s*(\d+)", re.I)
 _PER_DAY = re.compile(r"\b(?:" + _NUM + r"\s*(?:x|times|tablets?)?\s*(?:a|per)\s*day|"
                       r"(once|twice) daily|(daily))\b", re.I)
 # "2x4", "2 times 8", "two times four visits": so many a week for so many weeks.
@@ -56,6 +64,8 @@ _DURATION = [
 ]
 
 SIZE_FIELDS = ("sessions", "quantity", "frequency", "duration", "strength")
+SIZE_LABELS = {"sessions": "Sessions", "quantity": "Quantity", "frequency": "Frequency",
+               "duration": "Duration", "strength": "Strength"}
 # (facet value, label, fewest sessions, most or None)
 SESSION_BUCKETS: list[tuple[str, str, int, int | None]] = [
     ("1-6", "1–6 sessions", 1, 6),
@@ -71,7 +81,7 @@ SESSION_BUCKET_LABELS = {value: label for value, label, _, _ in SESSION_BUCKETS}
 class RequestSize:
     sessions: int | None = None  # visits or sessions asked for (the most a range allows)
     quantity: int | None = None  # units dispensed: "#120", "QTY: 30"
-    frequency: str = ""  # "2/week", "1-2/week", "2/day"
+    frequency: str = ""  # "2/week", "1-2/week", "2/day", "1/month"
     duration: str = ""  # "6 weeks", "7-10 days", "2 months"
     strength: str = ""  # "10/325 mg", "5%" (the first one named)
 
@@ -84,6 +94,12 @@ class RequestSize:
 
     def __bool__(self) -> bool:
         return bool(self.as_json())
+
+
+def size_parts(size: dict) -> list[tuple[str, str]]:
+    """(label, value) of each field a stored request size has, in SIZE_FIELDS order."""
+    return [(SIZE_LABELS[name], str(size[name])) for name in SIZE_FIELDS
+            if size.get(name) not in (None, "")]
 
 
 def session_bucket(sessions: int | None) -> str:
@@ -122,6 +138,8 @@ def read_request_size(request: str) -> RequestSize:
         quantity = _number(leading.group(1))
     frequency, weeks, per_week = _frequency(text)
     duration = _duration(text) or (f"{weeks} week" + ("s" if weeks != 1 else "") if weeks else "")
+    if therapy and weeks and per_week:  # "two times four visits": two a week for four weeks
+        sessions = per_week * weeks
     if sessions is None and therapy and per_week and duration.endswith(("week", "weeks")):
         count = duration.split()[0].split("-")[-1]
         sessions = per_week * int(count)
@@ -133,14 +151,33 @@ def _strength(text: str) -> str:
     if not found:
         return ""
     amount, unit = re.sub(r"\s+", "", found.group(1)), found.group(2).lower()
+    amount = _combined(amount, bool(_DRUG_PAIR.search(text)))
     return f"{amount}%" if unit == "%" else f"{amount} {unit}"
 
 
+# "Tramadol/APAP", "Diclofenac/misoprostol": two drugs named as one product.
+_DRUG_PAIR = re.compile(r"\b[a-z]{3,}\s*/\s*[a-z]{3,}\b", re.I)
+
+
+def _combined(amount: str, pair_named: bool) -> str:
+    """A hyphen joins the strengths of a combination ("7.5-325", "75-0.2") or the ends of a
+    dose range ("5-10"). A pair of drugs named, figures that fall, or figures more than tenfold
+    apart make a combination, written with a slash as combinations usually are; a range keeps
+    its hyphen."""
+    figures = [float(f) for f in re.split(r"[/-]", amount)]
+    if "-" not in amount or len(figures) != 2 or 0 in figures:
+        return amount
+    low, high = figures
+    combination = pair_named or high <= low or high / low > 10
+    return amount.replace("-", "/") if combination else amount
+
+
 def _sessions(text: str) -> int | None:
+    """The number of sessions asked for; the most a range ("12-18 sessions") allows."""
     for pattern in _SESSIONS:
         found = pattern.search(text)
         if found and _number(found.group(1)):
-            return _number(found.group(1))
+            return _number(found.group(2)) or _number(found.group(1))
     return None
 
 
@@ -158,10 +195,18 @@ def _frequency(text: str) -> tuple[str, int | None, int | None]:
     if day:
         count = _number(day.group(1)) or _number(day.group(2)) or 1
         return f"{count}/day", None, None
+    every = _EVERY.search(text)
+    if every:
+        unit = every.group(1).lower()
+        return f"1/{unit}", None, 1 if unit == "week" else None
     return "", None, None
 
 
 def _duration(text: str) -> str:
+    tagged = _QUANTITY_OF_TIME.search(text)
+    if tagged:
+        count, unit = int(tagged.group(2)), tagged.group(1).lower()
+        return f"{count} {unit}" + ("s" if count != 1 else "")
     for pattern in _DURATION:
         found = pattern.search(text)
         if not found or not _number(found.group(1)):

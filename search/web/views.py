@@ -26,6 +26,7 @@ from django_htmx.middleware import HtmxDetails
 from search.highlighting import highlight_terms, highlight_text
 from search.letters import domain
 from search.letters.reasons import FoundReason
+from search.letters.request_size import size_parts
 from search.letters.timeliness import Timeliness
 from search.models import Citation, Determination, Letter
 from search.searching import (
@@ -92,6 +93,7 @@ class ItemView:
     guidelines: list[PartyGuideline]
     citation_line: str
     reasons: list[FoundReason]
+    request_size: list[tuple[str, str]]  # (label, value) of the fields found in the request
 
     @property
     def ordinal(self) -> int:
@@ -202,6 +204,7 @@ def _item_view(letter: Letter, determination: Determination, terms: list[str]) -
         guidelines=guidelines,
         citation_line=citation_line(letter, determination),
         reasons=[FoundReason(r["reason"], r["evidence"]) for r in determination.reasons or []],
+        request_size=size_parts(determination.request_size or {}),
     )
 
 

@@ -55,6 +55,70 @@ def test_query_vectors_are_kept_and_reused(monkeypatch):
     assert vectors.get("   ") is None
 
 
+def test_a_prefetched_query_vector_is_embedded_once_in_a_background_thread(monkeypatch):
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+    calls = []
+
+    def embed_query(text):
+        calls.append((text, threading.current_thread().name))
+        started.set()
+        release.wait(10)
+        return np.full(embedding.DIMENSIONS, 0.5, dtype=np.float32)
+
+    monkeypatch.setattr(embedding, "embed_query", embed_query)
+    vectors = semantic.QueryVectors()
+    vectors.prefetch("knee mri")
+    assert started.wait(10)  # running while this thread goes on (the word search, in use)
+    vectors.prefetch("knee mri")  # already on its way: not started twice
+    release.set()
+    vector = vectors.get("knee mri")  # waits for the background one
+    assert vector is not None and float(vector[0]) == 0.5
+    assert vectors.get("knee mri") is vector
+    assert len(calls) == 1
+    assert calls[0][0] == "knee mri"
+    assert calls[0][1].startswith("query-embedding")
+    vectors.prefetch("knee mri")  # kept: nothing to do
+    assert len(calls) == 1
+
+
+def test_a_forked_child_does_not_wait_for_its_parents_background_embedding(monkeypatch):
+    import os
+    import threading
+
+    release = threading.Event()
+
+    def embed_query(text):
+        release.wait(10)
+        return np.full(embedding.DIMENSIONS, 0.25, dtype=np.float32)
+
+    monkeypatch.setattr(embedding, "embed_query", embed_query)
+    vectors = semantic.QueryVectors()
+    os.register_at_fork(after_in_child=vectors.after_fork)
+    vectors.prefetch("knee mri")  # still running in this process's thread when the child forks
+    child = os.fork()
+    if child == 0:  # the child embeds for itself, in a thread of its own
+        import signal
+
+        signal.alarm(10)  # waiting on the parent's thread would hang: the alarm ends the child
+        release.set()
+        vector = vectors.get("knee mri")
+        os._exit(0 if vector is not None and float(vector[0]) == 0.25 else 1)
+    _, status = os.waitpid(child, 0)
+    release.set()
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert vectors.get("knee mri") is not None
+
+
+def test_prefetching_gives_the_models_own_vector():
+    vectors = semantic.QueryVectors()
+    vectors.prefetch("lumbar epidural steroid injection")
+    got = vectors.get("lumbar epidural steroid injection")
+    np.testing.assert_allclose(got, embedding.embed_query("lumbar epidural steroid injection"),
+                               atol=1e-6)
+
+
 def test_without_the_model_query_vectors_are_none_and_it_is_not_retried(monkeypatch, caplog):
     calls = []
 

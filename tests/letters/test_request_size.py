@@ -22,6 +22,22 @@ from search.letters.request_size import RequestSize, read_request_size, session_
     ("Norco 5/325mg one tablet twice daily 14 days #40",
      RequestSize(quantity=40, frequency="2/day", duration="14 days", strength="5/325 mg")),
     ("MRI of the lumbar spine", RequestSize()),
+    ("Counselling 1 time a week for 10 weeks",
+     RequestSize(sessions=10, frequency="1/week", duration="10 weeks")),
+    ("Weekly group therapy sessions for 8 weeks",
+     RequestSize(sessions=8, frequency="1/week", duration="8 weeks")),
+    ("Monthly follow-up visit (in months) quantity: 3",
+     RequestSize(frequency="1/month", duration="3 months")),
+    ("Biofeedback sessions qty: 5, twice per week", RequestSize(sessions=5, frequency="2/week")),
+    ("Aquatic therapy 8-12 sessions", RequestSize(sessions=12)),
+    ("Chiropractic care three times five visits (15)",
+     RequestSize(sessions=15, frequency="3/week", duration="5 weeks")),
+    ("Massage 2 visits per week for 3 weeks",
+     RequestSize(sessions=6, frequency="2/week", duration="3 weeks")),
+    ("Two (2) CT scans of the wrist", RequestSize(quantity=2)),
+    ("Tramadol/APAP 37.5-325mg #90", RequestSize(quantity=90, strength="37.5/325 mg")),
+    ("Naproxen/esomeprazole 500-20mg #30", RequestSize(quantity=30, strength="500/20 mg")),
+    ("Prednisone 10-20mg taper #21", RequestSize(quantity=21, strength="10-20 mg")),
 ])
 def test_request_sizes(request_text, expected):
     assert read_request_size(request_text) == expected

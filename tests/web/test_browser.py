@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from search.models import Letter
+from search.models import Determination, Letter
 from tests.web.test_views import hostile_letter
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -255,6 +255,9 @@ def test_screenshots_of_the_pages(site, browser, viewport):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     name = "desktop" if viewport == DESKTOP else "phone"
     letter = Letter.objects.filter(case_number__startswith="CM").order_by("public_id").first()
+    # An item whose request states how much: its size shows under the request.
+    sized = next(item for item in Determination.objects.order_by("letter__public_id", "ordinal")
+                 if len(item.request_size) >= 3)
     context = browser.new_context(viewport=viewport)
     try:
         page = context.new_page()
@@ -262,6 +265,7 @@ def test_screenshots_of_the_pages(site, browser, viewport):
             ("search", "/?q=cognitive+behavioral+therapy"),
             ("search-empty", "/"),
             ("letter", f"/letters/{letter.public_id}/?q=therapy#item-1"),
+            ("letter-request-size", f"/letters/{sized.letter.public_id}/#item-{sized.ordinal}"),
             ("item-similar", f"/letters/{letter.public_id}/items/1/similar/"),
             ("precedents", "/precedents/?text=12+sessions+cognitive+behavioral+therapy"),
         ]:

@@ -108,6 +108,26 @@ def test_the_letter_page_marks_each_reasons_evidence(client, corpus):
     assert html.count("<q><mark>") >= len(item.reasons)
 
 
+def _item_section(html: str, ordinal: int) -> str:
+    start = html.index(f'<section class="item" id="item-{ordinal}"')
+    return html[start:html.index("</section>", start)]
+
+
+def test_the_letter_page_shows_each_items_request_size_beside_its_request(client, corpus):
+    items = Determination.objects.select_related("letter").order_by("letter_id", "ordinal")
+    sized = next(item for item in items if len(item.request_size) >= 2)
+    html = client.get(f"/letters/{sized.letter.public_id}/").content.decode()
+    section = _item_section(html, sized.ordinal)
+    shown = re.findall(r"<div><dt>(\w+)</dt><dd>([^<]*)</dd></div>", section)
+    expected = [(name.capitalize(), str(sized.request_size[name]))
+                for name in SIZE_FIELDS if name in sized.request_size]
+    assert shown == expected
+    assert section.index('class="request-size"') < section.index('class="guidelines"')
+    unsized = next(item for item in items if not item.request_size)
+    page = client.get(f"/letters/{unsized.letter.public_id}/").content.decode()
+    assert 'class="request-size"' not in _item_section(page, unsized.ordinal)
+
+
 @pytest.mark.parametrize("ticked", ["overturned", "upheld"])
 def test_the_outcome_bar_keeps_the_rate_before_the_outcome_selection(client, corpus, ticked):
     whole = client.get("/api/search", {"q": "therapy"}).json()["breakdown"]

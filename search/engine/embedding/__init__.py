@@ -61,6 +61,23 @@ BATCH_TOKENS = 2048
 THREADS = 1
 
 _blas = ThreadpoolController()
+_blas_threads: int | None = None
+_blas_lock = threading.Lock()
+
+
+def _use_blas_threads(count: int) -> None:
+    """Set the process's BLAS threads to `count`, and leave them so.
+
+    Not a limit restored after each call: queries are embedded in background threads
+    (search.engine.semantic.QueryVectors) while another embedding may run, and a restore by one
+    would hand the other's matrix products to a second spinning BLAS thread mid-call."""
+    global _blas_threads
+    if _blas_threads == count:
+        return
+    with _blas_lock:
+        if _blas_threads != count:
+            _blas.limit(limits=count, user_api="blas")  # applies now; kept (never restored)
+            _blas_threads = count
 
 
 class ModelNotInstalled(RuntimeError):
@@ -135,15 +152,15 @@ class EmbeddingModel:
         encoded = [self.token_ids(text) for text in texts]
         out = np.empty((len(encoded), DIMENSIONS), dtype=np.float32)
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
-        with _blas.limit(limits=self.threads, user_api="blas"):
-            for chunk in _batches(order, [len(ids) for ids in encoded], batch_tokens):
-                length = len(encoded[chunk[-1]])  # the longest: `order` is by length
-                ids = np.zeros((len(chunk), length), dtype=np.int64)
-                mask = np.zeros((len(chunk), length), dtype=np.int64)
-                for row, i in enumerate(chunk):
-                    ids[row, : len(encoded[i])] = encoded[i]
-                    mask[row, : len(encoded[i])] = 1
-                out[chunk] = self.encoder.sentence_vectors(ids, mask)
+        _use_blas_threads(self.threads)
+        for chunk in _batches(order, [len(ids) for ids in encoded], batch_tokens):
+            length = len(encoded[chunk[-1]])  # the longest: `order` is by length
+            ids = np.zeros((len(chunk), length), dtype=np.int64)
+            mask = np.zeros((len(chunk), length), dtype=np.int64)
+            for row, i in enumerate(chunk):
+                ids[row, : len(encoded[i])] = encoded[i]
+                mask[row, : len(encoded[i])] = 1
+            out[chunk] = self.encoder.sentence_vectors(ids, mask)
         return out
 
     def embed_query(self, text: str) -> np.ndarray:

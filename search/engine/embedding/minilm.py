@@ -95,11 +95,20 @@ def layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarra
     return centred / np.sqrt(variance + np.float32(LAYER_NORM_EPS)) * weight + bias
 
 
+def _rows_in(weight: np.ndarray) -> np.ndarray:
+    """A stored (out, in) weight as a contiguous (in, out) matrix, so that `x @ w` reads rows."""
+    return np.ascontiguousarray(weight.T)
+
+
 class MiniLM:
     """The encoder over memory-mapped weights; `sentence_vectors(ids, mask)` gives unit vectors.
 
     Query, key and value projections are fused into one (384, 1152) matrix per layer with the
-    attention scale folded into the query part: 10 MiB of private copies, the rest stays mapped.
+    attention scale folded into the query part, and every layer's matrices are kept as (in, out)
+    copies: 42 MiB of private copies, the word embeddings (45 MiB) stay mapped. A short query is
+    a handful of rows, and OpenBLAS multiplies those by a transposed view of the stored (out, in)
+    matrix at half the speed of a contiguous one (a query's encoder: 12.3 ms of CPU with the
+    views, about 8 with the copies).
     """
 
     def __init__(self, tensors: dict[str, np.ndarray]):
@@ -130,11 +139,12 @@ class MiniLM:
             self.layers.append(
                 {
                     "qkv": (np.ascontiguousarray(qkv), qkv_bias),
-                    "o": (t("attention.output.dense.weight").T, t("attention.output.dense.bias")),
+                    "o": (_rows_in(t("attention.output.dense.weight")),
+                          t("attention.output.dense.bias")),
                     "norm1": (t("attention.output.LayerNorm.weight"),
                               t("attention.output.LayerNorm.bias")),
-                    "up": (t("intermediate.dense.weight").T, t("intermediate.dense.bias")),
-                    "down": (t("output.dense.weight").T, t("output.dense.bias")),
+                    "up": (_rows_in(t("intermediate.dense.weight")), t("intermediate.dense.bias")),
+                    "down": (_rows_in(t("output.dense.weight")), t("output.dense.bias")),
                     "norm2": (t("output.LayerNorm.weight"), t("output.LayerNorm.bias")),
                 }
             )

@@ -18,6 +18,7 @@ import numpy as np
 from whoosh import query
 from whoosh.reading import TermNotFound
 
+from search.engine.whoosh import packed_blocks
 from search.engine.whoosh.bits import bits_from_docnums, bits_from_mask
 from search.engine.whoosh.schema import word_pairs
 
@@ -164,8 +165,8 @@ def decoded_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
     segment.
 
     Whoosh's block reader decodes the delta-coded ids and the weights of each block in Python,
-    element by element; here each block's pickled tuples become arrays and the deltas a cumsum,
-    which is most of the cost of a common word's list."""
+    element by element; here each block's stored ids and weights (packed arrays, or the pickled
+    tuples of blocks written before those) become arrays and the deltas a cumsum."""
     ids_parts: list[np.ndarray] = []
     weight_parts: list[np.ndarray] = []
     if not hasattr(matcher, "_read_data") or getattr(matcher, "_byteids", True):
@@ -176,14 +177,8 @@ def decoded_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
         while matcher.is_active():
             if matcher._data is None:
                 matcher._read_data()
-            raw_ids, raw_weights = matcher._data[0], matcher._data[1]
-            ids = np.cumsum(np.asarray(raw_ids, dtype=np.int64))
-            if raw_weights is None:
-                weights = np.ones(len(ids), dtype=np.float32)
-            elif isinstance(raw_weights, float):
-                weights = np.full(len(ids), raw_weights, dtype=np.float32)
-            else:
-                weights = np.asarray(raw_weights, dtype=np.float32)
+            ids = packed_blocks.block_ids(matcher._data[0])
+            weights = packed_blocks.block_weights(matcher._data[1], len(ids))
             start = matcher._i
             ids_parts.append(ids[start:] if start else ids)
             weight_parts.append(weights[start:] if start else weights)

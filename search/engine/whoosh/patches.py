@@ -1,16 +1,20 @@
 """Every change this project makes to Whoosh's own classes, installed in one place.
 
-Whoosh is patched, not forked: the index files stay Whoosh's own (tests/engine/whoosh checks our
-segments equal Whoosh's byte for byte and our scores equal Whoosh's), only slow steps are
-replaced. Importing an engine module changes nothing; `install()` applies every patch, once per
-process. Django calls it from `search.apps.SearchConfig.ready()`, and the engine's entry points
-(the backend, opening or writing an index) call it too, so code that uses the engine without
-Django gets the same Whoosh.
+Whoosh is patched, not forked: the index files keep Whoosh's layout (tests/engine/whoosh checks
+our segment writer writes what Whoosh's own writer writes with the same codec, byte for byte, and
+our scores equal Whoosh's), only slow steps are replaced. One patch changes what a posting block
+holds (packed arrays, `packed_blocks`): an unpatched Whoosh cannot read those blocks. Importing
+an engine module changes nothing; `install()` applies every patch, once per process. Django
+calls it from `search.apps.SearchConfig.ready()`, and the engine's entry points (the backend,
+opening or writing an index) call it too, so code that uses the engine without Django gets the
+same Whoosh.
 
 The patches rely on Whoosh's internals, so the version is pinned (pyproject.toml) and checked
 here: another version must be looked at before these are trusted on it.
 
 What is patched:
+- posting blocks: a block of many postings stores its ids and weights as packed arrays, read
+  back by numpy without a Python object per posting; readers take Whoosh's tuples too;
 - reading: posting ids are summed back from deltas with itertools.accumulate (C speed), and a
   file inside a memory-mapped compound segment is read through a view (`_ViewFile`) instead of a
   private copy;
@@ -36,7 +40,7 @@ from whoosh.codec import whoosh3
 from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.filedb.structfile import BufferFile
 
-from search.engine.whoosh import segment_writer
+from search.engine.whoosh import packed_blocks, segment_writer
 
 # The distribution and version these patches were written and checked against.
 WHOOSH_DISTRIBUTION = "whoosh-reloaded"
@@ -55,6 +59,10 @@ ORIGINALS = {
     "PostingPool": whoosh_writing.PostingPool,
     "SegmentWriter._flush_segment": whoosh_writing.SegmentWriter._flush_segment,
     "FieldType.index": fields.FieldType.index,
+    "W3PostingsWriter._mini_ids": whoosh3.W3PostingsWriter._mini_ids,
+    "W3PostingsWriter._mini_weights": whoosh3.W3PostingsWriter._mini_weights,
+    "W3LeafMatcher._read_ids": whoosh3.W3LeafMatcher._read_ids,
+    "W3LeafMatcher._read_weights": whoosh3.W3LeafMatcher._read_weights,
 }
 
 
@@ -98,6 +106,11 @@ def install() -> None:
         whoosh_writing.PostingPool = segment_writer.TermPool
         whoosh_writing.SegmentWriter._flush_segment = segment_writer.flush_segment
         fields.FieldType.index = segment_writer.index_field
+        # Posting blocks of many postings are packed arrays (packed_blocks); readers take both.
+        whoosh3.W3PostingsWriter._mini_ids = packed_blocks.packed_ids
+        whoosh3.W3PostingsWriter._mini_weights = packed_blocks.packed_weights
+        whoosh3.W3LeafMatcher._read_ids = packed_blocks.read_ids
+        whoosh3.W3LeafMatcher._read_weights = packed_blocks.read_weights
         _installed = True
 
 

@@ -2,6 +2,7 @@
 
     python manage.py reasons_eval                 # every labelled item
     python manage.py reasons_eval --part held_out # only the items the rules were not tuned on
+    python manage.py reasons_eval --part held_out_2  # the items labelled last
     python manage.py reasons_eval --misses        # and which items each figure missed
     python manage.py reasons_eval --json
 
