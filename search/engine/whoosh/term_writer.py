@@ -1,0 +1,192 @@
+"""A segment's terms written a whole term at a time, the bytes Whoosh's W3 codec writes.
+
+W3FieldWriter writes a term through a W3PostingsWriter (a block object per 512 postings, a
+W3TermInfo, statistics kept posting by posting) and an OrderedHashWriter (two tell() calls a
+term). A segment of a few hundred letters has tens of thousands of distinct terms (word pairs
+most of them), nearly half of them in one document, so that per-term machinery was most of an
+ingest's index update. `TermWriter.add` does the same work for a term's whole posting list in one
+call, and only once for rare terms whose postings are the same: the same pickled,
+zlib-compressed blocks and block headers in the postings file (.pst), the same term info and
+hash-table entry in the term table (.trm).
+tests/engine/whoosh/test_segment_writer.py checks the files equal Whoosh's own, byte for byte.
+
+Whoosh's quirks are kept, since the bytes must stay the same: every block is compressed (its
+"under 20 bytes, don't compress" check is overwritten on the next line), and postings are never
+inlined into the term info (inlinelimit=1 cannot be met).
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from array import array
+from itertools import chain
+from operator import sub
+from pickle import dumps
+
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.system import pack_int, pack_long, pack_ushort
+from whoosh.util.numeric import length_to_byte
+
+_PICKLE_PROTOCOL = 2  # W3PostingsWriter's
+_KEY_VALUE_LENGTHS = struct.Struct("!ii").pack  # whoosh.filedb.filetables._lengths
+_PACK_TERM_INFO = W3TermInfo._struct.pack
+# Posting lists of up to SHARED_POSTINGS postings are encoded once for all the terms of a field
+# that have the same ones; at most SHARED_LIMIT of them are kept at a time.
+SHARED_POSTINGS = 4
+SHARED_LIMIT = 100_000
+
+
+class _CountingFile:
+    """A segment file being written, its position counted rather than asked for: a buffered
+    file's tell() is a system call. Only this writer writes to the file while it is in use."""
+
+    def __init__(self, structfile):
+        self._write = structfile.file.write
+        self.position = structfile.file.tell()
+
+    def write(self, data: bytes) -> None:
+        self._write(data)
+        self.position += len(data)
+
+
+class TermWriter:
+    """Writes terms, in order, into the postings file and term table of `fieldwriter`
+    (a whoosh3.W3FieldWriter), between its start_field and finish_field calls."""
+
+    def __init__(self, fieldwriter):
+        self.fieldwriter = fieldwriter
+        self.postings = _CountingFile(fieldwriter._postfile)
+        self.table = fieldwriter._tindex  # OrderedHashWriter
+        self.table_file = _CountingFile(self.table.dbfile)
+        self.key_prefix = b""
+        self.block_limit = 0
+        self.compression = 0
+        self.value_size: int | None = None
+        self._shared: dict[tuple, tuple[bytes, bytes]] = {}
+
+    def start_field(self) -> None:
+        """Call after fieldwriter.start_field: the field's id, block size and value format."""
+        fieldwriter = self.fieldwriter
+        postwriter = fieldwriter._postwriter
+        self.key_prefix = pack_ushort(fieldwriter._fieldid)
+        self.block_limit = postwriter._blocklimit
+        self.compression = postwriter._compression
+        self.value_size = fieldwriter._format.fixed_value_size()
+        self._shared.clear()  # lengths and values are the field's own
+
+    def add(self, term: bytes, flat: list, lengths) -> None:
+        """One term's postings, [docnum, weight, encoded value, docnum, ...] in document order,
+        and the field length of each document (`lengths[docnum]`, None for 0), or None for a
+        field without lengths."""
+        if len(flat) > 3 * SHARED_POSTINGS:
+            encoded = self._encode(flat, lengths)
+        else:
+            # A rare term's postings are often those of another term of the same documents
+            # (a one-off word pair in one letter): their bytes are the same, encoded once.
+            key = tuple(flat)
+            encoded = self._shared.get(key)
+            if encoded is None:
+                if len(self._shared) >= SHARED_LIMIT:
+                    self._shared.clear()
+                encoded = self._shared[key] = self._encode(flat, lengths)
+        postings, statistics = encoded
+        start = self.postings.position
+        self.postings.write(postings)
+        info = statistics + pack_long(start) + pack_int(len(postings))
+        self._add_to_table(self.key_prefix + term, info)
+
+    def _encode(self, flat: list, lengths) -> tuple[bytes, bytes]:
+        """A posting list's bytes in the postings file, and the start of its term info (what
+        W3TermInfo.to_bytes packs before the list's position and length)."""
+        docs, weights, values = flat[0::3], flat[1::3], flat[2::3]
+        parts = [WHOOSH3_HEADER_MAGIC]
+        limit = self.block_limit
+        total_weight = 0
+        max_weight = 0
+        min_length = None
+        max_length = 0
+        count = len(docs)
+        for first in range(0, count, limit):
+            end = first + limit
+            ids = docs[first:end]
+            raw_weights = weights[first:end]
+            block_max_weight = max(0, *raw_weights)
+            if lengths is None:
+                block_min_length, block_max_length = None, 0
+            else:
+                known = [n for n in map(lengths.__getitem__, ids) if n]
+                block_min_length = min(known) if known else None
+                block_max_length = max(known, default=0)
+            stored_weights = array("f", raw_weights)  # the precision the block keeps
+            data = (
+                tuple(map(sub, ids, chain((0,), ids))),  # deltas from the previous document
+                _mini_weights(stored_weights),
+                self._mini_values([v for v in values[first:end] if v]),
+            )
+            data_bytes = dumps(data, _PICKLE_PROTOCOL)
+            if self.compression:
+                data_bytes = zlib.compress(data_bytes, self.compression)
+            info_bytes = dumps(
+                (
+                    len(ids),
+                    ids[-1],
+                    block_max_weight,
+                    self.compression,
+                    length_to_byte(block_min_length),
+                    length_to_byte(block_max_length),
+                ),
+                _PICKLE_PROTOCOL,
+            )
+            block_length = len(info_bytes) + len(data_bytes)
+            if end >= count:
+                block_length = -block_length  # the last block
+            parts += (pack_int(block_length), info_bytes, data_bytes)
+            # What W3TermInfo.add_block keeps of each block.
+            total_weight += sum(stored_weights)
+            min_length = (
+                block_min_length if min_length is None else min(min_length, block_min_length)
+            )
+            max_length = max(max_length, block_max_length)
+            max_weight = max(max_weight, block_max_weight)
+        statistics = _PACK_TERM_INFO(
+            False,  # not inlined
+            total_weight,
+            count,
+            0 if min_length is None else length_to_byte(min_length),
+            length_to_byte(max_length),
+            max_weight,
+            docs[0],
+            docs[-1],
+        )
+        return b"".join(parts), statistics
+
+    def _mini_values(self, values: list):
+        size = self.value_size
+        if size is None or size < 0:
+            return tuple(values)
+        if size == 0:
+            return None
+        return b"".join(values)
+
+    def _add_to_table(self, key: bytes, value: bytes) -> None:
+        """OrderedHashWriter.add."""
+        table = self.table
+        if key <= table.lastkey:
+            raise ValueError(f"Keys must increase: {table.lastkey!r}..{key!r}")
+        position = self.table_file.position
+        table.index.append(position)
+        self.table_file.write(_KEY_VALUE_LENGTHS(len(key), len(value)) + key + value)
+        hashed = table.hashfn(key)
+        table.buckets[hashed & 255].append((hashed, position))
+        table.lastkey = key
+
+
+def _mini_weights(weights: array):
+    """W3PostingsWriter._mini_weights: None when all are 1, one number when all are equal."""
+    count = len(weights)
+    if weights.count(1.0) == count:
+        return None
+    if weights.count(weights[0]) == count:
+        return weights[0]
+    return tuple(weights)
