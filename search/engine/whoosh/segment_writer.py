@@ -97,6 +97,29 @@ class TermPool:
         if self.count >= self.limit:
             self.save()
 
+    def add_field(self, fieldname: str, docnum: int, items, boost: float) -> int:
+        """add() for each (term bytes, frequency, weight, value) of one field of document
+        `docnum`, the weight times `boost`; returns the sum of the frequencies."""
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        frequencies = count = 0
+        for term, frequency, weight, value in items:
+            frequencies += frequency
+            count += 1
+            postings = terms.get(term)
+            if postings is None:
+                terms[term] = [docnum, weight * boost, value]
+            else:
+                if postings[-3] > docnum:
+                    self.unordered.add((fieldname, term))
+                postings += (docnum, weight * boost, value)
+        self.count += count
+        if self.count >= self.limit:
+            self.save()
+        return frequencies
+
     def _records(self) -> Iterator[tuple[str, bytes, list]]:
         """(field, term, postings) of what is in memory, in order."""
         unordered = self.unordered

@@ -128,6 +128,11 @@ def test_our_writer_patches_write_the_same_segment_as_whoosh(
             "_flush_segment",
             patches.ORIGINALS["SegmentWriter._flush_segment"],
         )
+        whoosh_own.setattr(
+            whoosh_writing.SegmentWriter,
+            "add_document",
+            patches.ORIGINALS["SegmentWriter.add_document"],
+        )
         whoosh_own.setattr(whoosh_fields.FieldType, "index", patches.ORIGINALS["FieldType.index"])
         theirs = build(tmp_path / "theirs")
     assert set(ours) == {".trm", ".pst"}
