@@ -15,6 +15,7 @@ readers once, not from the caller, which holds database connections and threads.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import resource
 import select
@@ -143,6 +144,13 @@ def _test_fault(kind: str) -> None:
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload([__name__])
+
+
+def start_reader_server() -> None:
+    """Start the process reader workers are forked from, unless it is running, and return at
+    once: it takes a few tenths of a second to import the readers, which the caller can spend
+    on other work (the pool would otherwise start it when the first file is scheduled)."""
+    multiprocessing.forkserver.ensure_running()
 
 
 class LetterReaders:
