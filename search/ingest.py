@@ -242,7 +242,10 @@ def _prepare(read: bool, update_index: bool) -> None:
     if update_index:
         from search.backends import get_backend
 
-        get_backend()
+        # Only a head start: a backend that fails here fails again, and is reported, where the
+        # index is written.
+        with contextlib.suppress(Exception):
+            get_backend()
 
 
 def _store_result(
