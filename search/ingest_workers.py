@@ -143,7 +143,16 @@ def _test_fault(kind: str) -> None:
 
 
 _CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload([__name__])
+# Workers fork from a server that has imported these, the parser's modules it imports on first
+# use included: otherwise every new worker spends its first letter (some 40 ms) importing them.
+_CONTEXT.set_forkserver_preload(
+    [
+        __name__,
+        "search.letters.categories",
+        "search.letters.citations",
+        "search.letters.specialties",
+    ]
+)
 
 
 def start_reader_server() -> None:
