@@ -189,9 +189,14 @@ class LetterReaders:
         if self.pool is None:
             return
         if exc_type is None:
+            # Every file is read. Pebble notices a closed pool within a tenth of a second; the
+            # workers exit meanwhile while the caller goes on (stores, updates the index) instead
+            # of waiting for them. The thread is not a daemon: the process ends after it.
             self.pool.close()
-        else:  # the caller stopped part-way: what is still queued will never be stored
-            self.pool.stop()
+            threading.Thread(target=self.pool.join, name="letter-readers-exit").start()
+            return
+        # The caller stopped part-way: what is still queued will never be stored.
+        self.pool.stop()
         self.pool.join()
 
     def _started_pool(self) -> ProcessPool:
