@@ -20,9 +20,9 @@ What is patched:
   private copy;
 - writing (see segment_writer): the codec writes POSTING_BLOCK postings a block, the segment
   writer's posting pool is `TermPool`, a document's postings go to it a field at a time
-  (document_writer), a segment's postings are flushed a term at a time (term_writer), a field
-  given a list of analysed tokens counts them at once, and a missing length column is
-  remembered.
+  (document_writer), a segment's postings are flushed a term at a time (term_writer), a hash
+  file's tables are written a table at a time, a field given a list of analysed tokens counts
+  them at once, and a missing length column is remembered.
 """
 
 from __future__ import annotations
@@ -39,9 +39,10 @@ from whoosh import fields
 from whoosh import writing as whoosh_writing
 from whoosh.codec import whoosh3
 from whoosh.codec.whoosh3 import W3PerDocReader
+from whoosh.filedb import filetables
 from whoosh.filedb.structfile import BufferFile
 
-from search.engine.whoosh import document_writer, packed_blocks, segment_writer
+from search.engine.whoosh import document_writer, packed_blocks, segment_writer, term_writer
 
 # The distribution and version these patches were written and checked against.
 WHOOSH_DISTRIBUTION = "whoosh-reloaded"
@@ -65,6 +66,7 @@ ORIGINALS = {
     "W3PostingsWriter._mini_weights": whoosh3.W3PostingsWriter._mini_weights,
     "W3LeafMatcher._read_ids": whoosh3.W3LeafMatcher._read_ids,
     "W3LeafMatcher._read_weights": whoosh3.W3LeafMatcher._read_weights,
+    "HashWriter._write_hashes": filetables.HashWriter._write_hashes,
 }
 
 
@@ -114,6 +116,7 @@ def install() -> None:
         whoosh3.W3PostingsWriter._mini_weights = packed_blocks.packed_weights
         whoosh3.W3LeafMatcher._read_ids = packed_blocks.read_ids
         whoosh3.W3LeafMatcher._read_weights = packed_blocks.read_weights
+        filetables.HashWriter._write_hashes = term_writer.write_hashes
         _installed = True
 
 

@@ -301,6 +301,7 @@ def _write_records(fieldwriter, schema, lengths: _SegmentLengths | None, records
             terms.start_field()
             table = lengths.table(name) if lengths is not None else None
         terms.add(term, flat, table)
+    terms.finish()
     if fieldname is not None:
         fieldwriter.finish_field()
 

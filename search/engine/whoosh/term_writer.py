@@ -20,34 +20,48 @@ from __future__ import annotations
 import struct
 import zlib
 from array import array
-from itertools import chain
+from hashlib import md5
+from itertools import chain, starmap
 from operator import sub
 from pickle import dumps
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
+from whoosh.filedb.filetables import _pointer, md5_hash
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
 
 _PICKLE_PROTOCOL = 2  # W3PostingsWriter's
 _KEY_VALUE_LENGTHS = struct.Struct("!ii").pack  # whoosh.filedb.filetables._lengths
 _PACK_TERM_INFO = W3TermInfo._struct.pack
+_PACK_POINTER = _pointer.pack  # a hash-table slot: (hash, key position)
 # Posting lists of up to SHARED_POSTINGS postings are encoded once for all the terms of a field
 # that have the same ones; at most SHARED_LIMIT of them are kept at a time.
 SHARED_POSTINGS = 4
 SHARED_LIMIT = 100_000
+FLUSH_BYTES = 1 << 20
 
 
-class _CountingFile:
-    """A segment file being written, its position counted rather than asked for: a buffered
-    file's tell() is a system call. Only this writer writes to the file while it is in use."""
+class _BufferedFile:
+    """A segment file being written, in chunks of about FLUSH_BYTES, its position counted
+    rather than asked for (a buffered file's tell() is a system call). Only this writer writes
+    to the file until `flush`."""
 
     def __init__(self, structfile):
         self._write = structfile.file.write
         self.position = structfile.file.tell()
+        self._parts: list[bytes] = []
+        self._pending = 0
 
     def write(self, data: bytes) -> None:
-        self._write(data)
+        self._parts.append(data)
         self.position += len(data)
+        self._pending += len(data)
+        if self._pending >= FLUSH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        self._write(b"".join(self._parts))
+        self._parts, self._pending = [], 0
 
 
 class TermWriter:
@@ -56,9 +70,11 @@ class TermWriter:
 
     def __init__(self, fieldwriter):
         self.fieldwriter = fieldwriter
-        self.postings = _CountingFile(fieldwriter._postfile)
+        self.postings = _BufferedFile(fieldwriter._postfile)
         self.table = fieldwriter._tindex  # OrderedHashWriter
-        self.table_file = _CountingFile(self.table.dbfile)
+        self.table_file = _BufferedFile(self.table.dbfile)
+        self._hash = _md5_hash if self.table.hashfn is md5_hash else self.table.hashfn
+        self._key_positions: list[int] = []  # the table's index of keys, added in `finish`
         self.key_prefix = b""
         self.block_limit = 0
         self.compression = 0
@@ -174,12 +190,44 @@ class TermWriter:
         table = self.table
         if key <= table.lastkey:
             raise ValueError(f"Keys must increase: {table.lastkey!r}..{key!r}")
-        position = self.table_file.position
-        table.index.append(position)
-        self.table_file.write(_KEY_VALUE_LENGTHS(len(key), len(value)) + key + value)
-        hashed = table.hashfn(key)
-        table.buckets[hashed & 255].append((hashed, position))
         table.lastkey = key
+        position = self.table_file.position
+        self._key_positions.append(position)
+        self.table_file.write(_KEY_VALUE_LENGTHS(len(key), len(value)) + key + value)
+        hashed = self._hash(key)
+        table.buckets[hashed & 255].append((hashed, position))
+
+    def finish(self) -> None:
+        """Write out what is buffered; call after the last term, before the files are closed."""
+        self.postings.flush()
+        self.table_file.flush()
+        self.table.index.extend(self._key_positions)
+        self._key_positions = []
+
+
+def _md5_hash(key: bytes) -> int:
+    """filetables.md5_hash: the low 32 bits of the key's MD5, without a hex round trip."""
+    return int.from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big")
+
+
+def write_hashes(self) -> None:
+    """HashWriter._write_hashes, each bucket's table packed and written at once (Whoosh packs
+    and writes each slot, two calls a key): the same bytes."""
+    dbfile = self.dbfile
+    position = dbfile.tell()
+    null = (0, 0)
+    for entries in self.buckets:
+        numslots = 2 * len(entries)
+        self.directory.append((position, numslots))
+        hashtable = [null] * numslots
+        for hashval, key_position in entries:
+            slot = (hashval >> 8) % numslots
+            while hashtable[slot] != null:
+                slot = (slot + 1) % numslots
+            hashtable[slot] = (hashval, key_position)
+        data = b"".join(starmap(_PACK_POINTER, hashtable))
+        dbfile.write(data)
+        position += len(data)
 
 
 def _mini_weights(weights: array):

@@ -95,6 +95,7 @@ def test_our_writer_patches_write_the_same_segment_as_whoosh(
     from whoosh import fields as whoosh_fields
     from whoosh import index as whoosh_index
     from whoosh import writing as whoosh_writing
+    from whoosh.filedb import filetables
 
     if block is not None:
         monkeypatch.setattr(whoosh_writer, "POSTING_BLOCK", block)
@@ -134,6 +135,9 @@ def test_our_writer_patches_write_the_same_segment_as_whoosh(
             patches.ORIGINALS["SegmentWriter.add_document"],
         )
         whoosh_own.setattr(whoosh_fields.FieldType, "index", patches.ORIGINALS["FieldType.index"])
+        whoosh_own.setattr(
+            filetables.HashWriter, "_write_hashes", patches.ORIGINALS["HashWriter._write_hashes"]
+        )
         theirs = build(tmp_path / "theirs")
     assert set(ours) == {".trm", ".pst"}
     assert ours == theirs
