@@ -99,7 +99,9 @@ class TermWriter:
             encoded = self._encode(flat, lengths)
         else:
             # A rare term's postings are often those of another term of the same documents
-            # (a one-off word pair in one letter): their bytes are the same, encoded once.
+            # (a one-off word pair in one letter): their bytes are the same, encoded once. (The
+            # weights are floats here, as every Whoosh format gives them, so no int 1 and float
+            # 1.0, equal as keys but pickled differently, meet in this table.)
             key = tuple(flat)
             encoded = self._shared.get(key)
             if encoded is None:
