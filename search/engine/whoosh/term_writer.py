@@ -10,9 +10,11 @@ zlib-compressed blocks and block headers in the postings file (.pst), the same t
 hash-table entry in the term table (.trm).
 tests/engine/whoosh/test_segment_writer.py checks the files equal Whoosh's own, byte for byte.
 
-Whoosh's quirks are kept, since the bytes must stay the same: every block is compressed (its
-"under 20 bytes, don't compress" check is overwritten on the next line), and postings are never
-inlined into the term info (inlinelimit=1 cannot be met).
+A block's ids, weights and values are minified by the field's W3PostingsWriter itself (with
+packed_blocks' methods where they are installed), so they are what it would write. Whoosh's
+quirks are kept, since the bytes must stay the same: every block is compressed (its "under 20
+bytes, don't compress" check is overwritten on the next line), and postings are never inlined
+into the term info (inlinelimit=1 cannot be met).
 """
 
 from __future__ import annotations
@@ -21,8 +23,7 @@ import struct
 import zlib
 from array import array
 from hashlib import md5
-from itertools import chain, starmap
-from operator import sub
+from itertools import starmap
 from pickle import dumps
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3TermInfo
@@ -78,7 +79,7 @@ class TermWriter:
         self.key_prefix = b""
         self.block_limit = 0
         self.compression = 0
-        self.value_size: int | None = None
+        self._block = None
         self._shared: dict[tuple, tuple[bytes, bytes]] = {}
 
     def start_field(self) -> None:
@@ -88,7 +89,8 @@ class TermWriter:
         self.key_prefix = pack_ushort(fieldwriter._fieldid)
         self.block_limit = postwriter._blocklimit
         self.compression = postwriter._compression
-        self.value_size = fieldwriter._format.fixed_value_size()
+        self._block = postwriter  # only to minify blocks (_block_data)
+        postwriter._format = fieldwriter._format  # as start_postings sets it
         self._shared.clear()  # lengths and values are the field's own
 
     def add(self, term: bytes, flat: list, lengths) -> None:
@@ -137,11 +139,7 @@ class TermWriter:
                 block_min_length = min(known) if known else None
                 block_max_length = max(known, default=0)
             stored_weights = array("f", raw_weights)  # the precision the block keeps
-            data = (
-                tuple(map(sub, ids, chain((0,), ids))),  # deltas from the previous document
-                _mini_weights(stored_weights),
-                self._mini_values([v for v in values[first:end] if v]),
-            )
+            data = self._block_data(ids, stored_weights, [v for v in values[first:end] if v])
             data_bytes = dumps(data, _PICKLE_PROTOCOL)
             if self.compression:
                 data_bytes = zlib.compress(data_bytes, self.compression)
@@ -179,13 +177,15 @@ class TermWriter:
         )
         return b"".join(parts), statistics
 
-    def _mini_values(self, values: list):
-        size = self.value_size
-        if size is None or size < 0:
-            return tuple(values)
-        if size == 0:
-            return None
-        return b"".join(values)
+    def _block_data(self, ids: list, weights: array, values: list) -> tuple:
+        """A block's (ids, weights, values) as the field's W3PostingsWriter minifies them, with
+        whatever _mini_ methods are installed (packed_blocks packs large blocks): its buffers
+        are filled as add_posting fills them, and it writes nothing itself."""
+        block = self._block
+        block._ids = list(ids) if block._byteids else array("I", ids)
+        block._weights = weights
+        block._values = values
+        return block._mini_ids(), block._mini_weights(), block._mini_values()
 
     def _add_to_table(self, key: bytes, value: bytes) -> None:
         """OrderedHashWriter.add."""
@@ -230,13 +230,3 @@ def write_hashes(self) -> None:
         data = b"".join(starmap(_PACK_POINTER, hashtable))
         dbfile.write(data)
         position += len(data)
-
-
-def _mini_weights(weights: array):
-    """W3PostingsWriter._mini_weights: None when all are 1, one number when all are equal."""
-    count = len(weights)
-    if weights.count(1.0) == count:
-        return None
-    if weights.count(weights[0]) == count:
-        return weights[0]
-    return tuple(weights)
