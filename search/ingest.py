@@ -41,6 +41,7 @@ from search.ingest_workers import (
     Unreadable,
     default_workers,
     read_letter,
+    start_reader_server,
 )
 from search.letters import domain
 from search.letters.reasons import reasons_as_json
@@ -168,6 +169,7 @@ def ingest_paths(
     readable = [c for c in candidates if not isinstance(c, Rejected)]
     # An archive holds any number of letters: then every worker may have work.
     files = None if any(c.suffix.lower() == ".zip" for c in readable) else len(readable)
+    _prepare(bool(readable), update_index)
 
     def entries():
         for index, candidate in enumerate(candidates):
@@ -219,6 +221,7 @@ def ingest_upload(
         entries, files = [Rejected(name, f"file too large (the limit is {max_bytes:,} bytes)")], 0
     else:
         entries, files = [LetterFile(name, data)], 1
+    _prepare(files != 0, update_index)
     try:
         with LetterBatch(report) as batch, (readers or ReaderOptions()).readers(files) as pool:
             for _, entry, result in pool.read((None, entry) for entry in entries):
@@ -229,6 +232,20 @@ def ingest_upload(
     if update_index:
         _sync_into(report)
     return report
+
+
+def _prepare(read: bool, update_index: bool) -> None:
+    """Start the readers' server process, then load the index's code while it starts: that
+    import would otherwise come after the letters are stored, when nothing else runs."""
+    if read:
+        start_reader_server()
+    if update_index:
+        from search.backends import get_backend
+
+        # Only a head start: a backend that fails here fails again, and is reported, where the
+        # index is written.
+        with contextlib.suppress(Exception):
+            get_backend()
 
 
 def _store_result(

@@ -110,6 +110,31 @@ def test_a_run_of_rejected_files_starts_no_reader_process():
     assert readers.pool is None
 
 
+def test_the_reader_server_preloads_every_module_reading_a_letter_imports(letters_dir):
+    """Workers fork from the server: a module the parser imports on first use and the server
+    did not preload would be imported again in every new worker, on its first letter."""
+    import subprocess
+    import sys
+
+    script = f"""
+import sys
+from multiprocessing import forkserver
+import search.ingest_workers
+for name in forkserver._forkserver._preload_modules:
+    __import__(name)
+before = set(sys.modules)
+from search.ingest_workers import read_letter
+from search.letters.sources import LetterFile
+for path in {sorted(str(p) for p in (letters_dir / "pdf").glob("*.pdf"))[:5]!r}:
+    read_letter(LetterFile(path, open(path, "rb").read()))
+print(sorted(m for m in set(sys.modules) - before if m.startswith("search")))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.strip() == "[]"
+
+
 def test_one_worker_and_two_store_the_same_database_with_the_same_ids(tmp_path, good_letters):
     runs = []
     for workers in ("1", "2"):

@@ -21,7 +21,6 @@ import warnings
 import ftfy
 import pypdfium2
 import pypdfium2.raw as pdfium_raw
-from pypdf import PasswordType, PdfReader
 
 PAGE_BREAK = "\f"
 
@@ -100,6 +99,10 @@ def pdfium_text(data: bytes) -> str:
 
 def pypdf_text(data: bytes) -> str:
     """The pages' text as pypdf reads it (the extractor before PDFium, kept as the fallback)."""
+    # Imported here: the reader processes start by importing this module, and only the files
+    # PDFium cannot read need pypdf (a twentieth of a second to import).
+    from pypdf import PasswordType, PdfReader
+
     # pypdf raises dozens of exception types on damaged files and warns on odd ones; either
     # way the answer for the user is the same, so all of them become an ExtractionError.
     try:

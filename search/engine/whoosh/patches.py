@@ -19,9 +19,10 @@ What is patched:
   file inside a memory-mapped compound segment is read through a view (`_ViewFile`) instead of a
   private copy;
 - writing (see segment_writer): the codec writes POSTING_BLOCK postings a block, the segment
-  writer's posting pool is `TermPool`, a segment's postings are flushed a term at a time, a
-  field given a list of analysed tokens counts them at once, and a missing length column is
-  remembered.
+  writer's posting pool is `TermPool`, a document's postings go to it a field at a time
+  (document_writer), a segment's postings are flushed a term at a time (term_writer), a hash
+  file's tables are written a table at a time, a field given a list of analysed tokens counts
+  them at once, and a missing length column is remembered.
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ from whoosh import fields
 from whoosh import writing as whoosh_writing
 from whoosh.codec import whoosh3
 from whoosh.codec.whoosh3 import W3PerDocReader
+from whoosh.filedb import filetables
 from whoosh.filedb.structfile import BufferFile
 
-from search.engine.whoosh import packed_blocks, segment_writer
+from search.engine.whoosh import document_writer, packed_blocks, segment_writer, term_writer
 
 # The distribution and version these patches were written and checked against.
 WHOOSH_DISTRIBUTION = "whoosh-reloaded"
@@ -58,11 +60,13 @@ ORIGINALS = {
     "W3PerDocReader._cached_reader": W3PerDocReader._cached_reader,
     "PostingPool": whoosh_writing.PostingPool,
     "SegmentWriter._flush_segment": whoosh_writing.SegmentWriter._flush_segment,
+    "SegmentWriter.add_document": whoosh_writing.SegmentWriter.add_document,
     "FieldType.index": fields.FieldType.index,
     "W3PostingsWriter._mini_ids": whoosh3.W3PostingsWriter._mini_ids,
     "W3PostingsWriter._mini_weights": whoosh3.W3PostingsWriter._mini_weights,
     "W3LeafMatcher._read_ids": whoosh3.W3LeafMatcher._read_ids,
     "W3LeafMatcher._read_weights": whoosh3.W3LeafMatcher._read_weights,
+    "HashWriter._write_hashes": filetables.HashWriter._write_hashes,
 }
 
 
@@ -105,12 +109,14 @@ def install() -> None:
         W3PerDocReader._cached_reader = segment_writer.cached_length_reader
         whoosh_writing.PostingPool = segment_writer.TermPool
         whoosh_writing.SegmentWriter._flush_segment = segment_writer.flush_segment
+        whoosh_writing.SegmentWriter.add_document = document_writer.add_document
         fields.FieldType.index = segment_writer.index_field
         # Posting blocks of many postings are packed arrays (packed_blocks); readers take both.
         whoosh3.W3PostingsWriter._mini_ids = packed_blocks.packed_ids
         whoosh3.W3PostingsWriter._mini_weights = packed_blocks.packed_weights
         whoosh3.W3LeafMatcher._read_ids = packed_blocks.read_ids
         whoosh3.W3LeafMatcher._read_weights = packed_blocks.read_weights
+        filetables.HashWriter._write_hashes = term_writer.write_hashes
         _installed = True
 
 

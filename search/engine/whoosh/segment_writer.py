@@ -2,7 +2,7 @@
 
 The replacements `patches.install()` puts in place (importing this module changes nothing):
 Whoosh's posting pool becomes `TermPool`, the segment flush `flush_segment`, which writes a
-term's postings a block at a time, the field indexing of token lists `index_field`, a bulk
+term's postings at once (term_writer), the field indexing of token lists `index_field`, a bulk
 count, and the codec `codec`, one of larger posting blocks (POSTING_BLOCK).
 tests/engine/whoosh/test_segment_writer.py checks that a segment written with these patches is
 the same, byte for byte, as one written by Whoosh's own code.
@@ -23,6 +23,8 @@ from whoosh.codec import whoosh3
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
 from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length
+
+from search.engine.whoosh.term_writer import TermWriter
 
 # Postings per block. Searches decode whole posting lists, and a block costs a fixed amount
 # (its header, a zlib stream, a pickle) besides its postings: at Whoosh's 128, decoding took
@@ -94,6 +96,29 @@ class TermPool:
         self.count += 1
         if self.count >= self.limit:
             self.save()
+
+    def add_field(self, fieldname: str, docnum: int, items, boost: float) -> int:
+        """add() for each (term bytes, frequency, weight, value) of one field of document
+        `docnum`, the weight times `boost`; returns the sum of the frequencies."""
+        terms = self.fields.get(fieldname)
+        if terms is None:
+            terms = self.fields[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        frequencies = count = 0
+        for term, frequency, weight, value in items:
+            frequencies += frequency
+            count += 1
+            postings = terms.get(term)
+            if postings is None:
+                terms[term] = [docnum, weight * boost, value]
+            else:
+                if postings[-3] > docnum:
+                    self.unordered.add((fieldname, term))
+                postings += (docnum, weight * boost, value)
+        self.count += count
+        if self.count >= self.limit:
+            self.save()
+        return frequencies
 
     def _records(self) -> Iterator[tuple[str, bytes, list]]:
         """(field, term, postings) of what is in memory, in order."""
@@ -263,64 +288,20 @@ def flush_segment(self):
         perdoc.close()
 
 
-class _PostingsFile:
-    """The postings file of a segment being written, counting its position: W3PostingsWriter
-    asks for it twice per term, and a buffered file's tell() is a system call each time. The
-    writer only writes to it (write, write_int) and tells."""
-
-    def __init__(self, structfile):
-        self._structfile = structfile
-        self._write = structfile.file.write
-        self.position = structfile.file.tell()
-
-    def write(self, data) -> None:
-        self._write(data)
-        self.position += len(data)
-
-    def write_int(self, n: int) -> None:
-        self.write(_PACK_INT(n))
-
-    def tell(self) -> int:
-        return self.position
-
-
-_PACK_INT = struct.Struct("!i").pack  # whoosh.system.pack_int
-
-
 def _write_records(fieldwriter, schema, lengths: _SegmentLengths | None, records) -> None:
-    """FieldWriter.add_postings for TermPool records: a term's postings are added a block at
-    a time, with the statistics W3PostingsWriter.add_posting keeps for each."""
+    """FieldWriter.add_postings for TermPool records, a whole term at a time (term_writer)."""
     fieldname = None
-    postfile = _PostingsFile(fieldwriter._postfile)
+    terms = TermWriter(fieldwriter)
     for name, term, flat in records:
         if name != fieldname:
             if fieldname is not None:
                 fieldwriter.finish_field()
             fieldname = name
             fieldwriter.start_field(name, schema[name])
-            fieldwriter._postwriter._postfile = postfile
+            terms.start_field()
             table = lengths.table(name) if lengths is not None else None
-        fieldwriter.start_term(term)
-        writer = fieldwriter._postwriter
-        limit = writer._blocklimit
-        docs, weights, values = flat[0::3], flat[1::3], flat[2::3]
-        for start in range(0, len(docs), limit):
-            if start:
-                writer._write_block()  # the block is full (add_posting writes it the same way)
-            block = docs[start : start + limit]
-            block_weights = weights[start : start + limit]
-            writer._ids.extend(block)
-            writer._weights.extend(block_weights)
-            writer._maxweight = max(writer._maxweight, *block_weights)
-            writer._values.extend(v for v in values[start : start + limit] if v)
-            if table is not None:
-                block_lengths = [n for n in map(table.__getitem__, block) if n]
-                if block_lengths:
-                    low = min(block_lengths)
-                    if writer._minlength is None or low < writer._minlength:
-                        writer._minlength = low
-                    writer._maxlength = max(writer._maxlength, *block_lengths)
-        fieldwriter.finish_term()
+        terms.add(term, flat, table)
+    terms.finish()
     if fieldname is not None:
         fieldwriter.finish_field()
 

@@ -80,14 +80,25 @@ def _segment_files(path) -> dict[str, bytes]:
     return {f.suffix: f.read_bytes() for f in files}
 
 
-@pytest.mark.parametrize(("limitmb", "merged"), [(256, False), (1, False), (256, True)])
+@pytest.mark.parametrize(
+    ("limitmb", "merged", "block"),
+    [
+        (256, False, None),
+        (1, False, None),
+        (256, True, None),
+        (256, False, 3),  # most terms in several blocks, some filling their last one exactly
+    ],
+)
 def test_our_writer_patches_write_the_same_segment_as_whoosh(
-    tmp_path, monkeypatch, limitmb, merged
+    tmp_path, monkeypatch, limitmb, merged, block
 ):
     from whoosh import fields as whoosh_fields
     from whoosh import index as whoosh_index
     from whoosh import writing as whoosh_writing
+    from whoosh.filedb import filetables
 
+    if block is not None:
+        monkeypatch.setattr(whoosh_writer, "POSTING_BLOCK", block)
     store_synthetic(60)
     rows = list(Letter.objects.order_by("id").values(*indexing._LETTER_FIELDS))
     documents = [prepared(d) for d in indexing.documents_for_letters(rows)]
@@ -118,7 +129,15 @@ def test_our_writer_patches_write_the_same_segment_as_whoosh(
             "_flush_segment",
             patches.ORIGINALS["SegmentWriter._flush_segment"],
         )
+        whoosh_own.setattr(
+            whoosh_writing.SegmentWriter,
+            "add_document",
+            patches.ORIGINALS["SegmentWriter.add_document"],
+        )
         whoosh_own.setattr(whoosh_fields.FieldType, "index", patches.ORIGINALS["FieldType.index"])
+        whoosh_own.setattr(
+            filetables.HashWriter, "_write_hashes", patches.ORIGINALS["HashWriter._write_hashes"]
+        )
         theirs = build(tmp_path / "theirs")
     assert set(ours) == {".trm", ".pst"}
     assert ours == theirs
