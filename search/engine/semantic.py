@@ -16,7 +16,6 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import logging
-import os
 import re
 import threading
 import time
@@ -46,9 +45,6 @@ WORD_WEIGHT = 1.0
 MEANING_WEIGHT = 0.5
 FUSION_K = 60
 EMBED_BATCH = 64
-# Threads that embed queries in the background (QueryVectors.prefetch): one per search a process
-# runs at once, for a threaded server's two.
-QUERY_EMBEDDING_THREADS = 2
 
 _KEY_MASK = (1 << 63) - 1
 
@@ -184,45 +180,17 @@ def meaning_text(text: str) -> str:
 class QueryVectors:
     """Query text -> its unit vector, the last few hundred kept (paging and ticking facets ask
     again); None when the model is not installed or its files fail their checks (logged once:
-    search then ranks by words).
-
-    `prefetch(text)` starts the embedding in a background thread, so that it runs while the word
-    search does (the model's matrix products release the GIL, and the word search is mostly
-    Python): a search asks for the vector only when it ranks the page, and then waits for what
-    is left of it. On a machine whose cores are all busy this saves nothing, and costs nothing
-    either: the work is the same."""
+    search then ranks by words)."""
 
     def __init__(self, size: int = 512):
         self.size = size
         self._kept: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._pending: dict[str, concurrent.futures.Future] = {}
         self._lock = threading.Lock()
         self._broken: str | None = None
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
 
     def clear(self) -> None:
         with self._lock:
             self._kept.clear()
-
-    def after_fork(self) -> None:
-        """In a forked child: the parent's threads and their pending work did not come along."""
-        self._lock = threading.Lock()
-        self._pending = {}
-        self._executor = None
-
-    def prefetch(self, text: str) -> None:
-        """Begin embedding `text` in the background unless its vector is kept or on its way."""
-        text = text.strip()
-        if not text or self._broken is not None:
-            return
-        with self._lock:
-            if text in self._kept or text in self._pending:
-                return
-            if self._executor is None:
-                self._executor = concurrent.futures.ThreadPoolExecutor(
-                    max_workers=QUERY_EMBEDDING_THREADS, thread_name_prefix="query-embedding"
-                )
-            self._pending[text] = self._executor.submit(self._embedded, text)
 
     def get(self, text: str) -> np.ndarray | None:
         text = text.strip()
@@ -233,29 +201,20 @@ class QueryVectors:
             if vector is not None:
                 self._kept.move_to_end(text)
                 return vector
-            pending = self._pending.get(text)
-        if pending is not None:
-            return pending.result()
-        return self._embedded(text)
-
-    def _embedded(self, text: str) -> np.ndarray | None:
         try:
             vector = embedding.embed_query(text)
         except (embedding.ModelNotInstalled, embedding.WeightsMismatch, OSError) as exc:
             self._broken = str(exc)
             log.error("ranking by meaning is off: %s", exc)
-            vector = None
+            return None
         with self._lock:
-            self._pending.pop(text, None)
-            if vector is not None:
-                self._kept[text] = vector
-                while len(self._kept) > self.size:
-                    self._kept.popitem(last=False)
+            self._kept[text] = vector
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
         return vector
 
 
 query_vectors = QueryVectors()
-os.register_at_fork(after_in_child=query_vectors.after_fork)
 
 
 def fuse_rankings(words: Sequence, meaning: Sequence, limit: int) -> list[tuple[object, float]]:

@@ -68,9 +68,9 @@ _blas_lock = threading.Lock()
 def _use_blas_threads(count: int) -> None:
     """Set the process's BLAS threads to `count`, and leave them so.
 
-    Not a limit restored after each call: queries are embedded in background threads
-    (search.engine.semantic.QueryVectors) while another embedding may run, and a restore by one
-    would hand the other's matrix products to a second spinning BLAS thread mid-call."""
+    Not a limit restored after each call: queries are embedded in several threads at once (a
+    threaded server's requests; the Solr backend embeds beside its word search), and a restore
+    by one would hand another's matrix products to a second, spinning BLAS thread mid-call."""
     global _blas_threads
     if _blas_threads == count:
         return

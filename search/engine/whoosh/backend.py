@@ -100,10 +100,6 @@ class WhooshBackend:
             allowed &= ~own_letter
         else:
             text = (spec.text or "")[:50_000]
-            has_vectors = snap.meaning is not None and snap.meaning.rows()[0] is not None
-            if spec.ranking == "hybrid" and has_vectors:
-                # The pasted text's vector is computed while its key terms are chosen and matched.
-                semantic.query_vectors.prefetch(text)
         for name, values in spec.filters.items():
             for value in values:
                 allowed &= snap.facets.value_bits(name, value)

@@ -53,11 +53,6 @@ def run(snap: IndexSnapshot, spec: SearchSpec, time_limit: float) -> EngineResul
         )
         if q is not None:
             parsed = replace(parsed, query=ranked_by_item_text(q), match_query=q, soft_parts=())
-    if spec.sort == "relevance" and spec.limit > 0:
-        # The query's vector is computed while the matches are found and counted.
-        text = _meaning_query_text(snap, parsed, spec)
-        if text:
-            semantic.query_vectors.prefetch(text)
     filters = _known_filters(snap, spec, result.ignored_filters)
     # Date ranges filter like facets (AND across) and narrow every facet's counts.
     filters.update(_day_filters(spec))
@@ -255,20 +250,12 @@ def _tiered_page(snap, parsed, tiers, start: int, wanted: int, deadline: float, 
     return out[: wanted - start], timed_out
 
 
-def _meaning_query_text(snap, parsed: ParsedQuery, spec: SearchSpec) -> str | None:
-    """The text whose vector the matches are ranked by in meaning, or None (ranking by words
-    alone: asked for, or no vectors in this generation yet)."""
-    text = semantic.search_text(parsed, spec.ranking)
-    if not text or snap.meaning is None or snap.meaning.rows()[0] is None:
-        return None
-    return text
-
-
 def _query_vector(snap, parsed: ParsedQuery, spec: SearchSpec):
-    """The vector the matches are ranked by in meaning, or None (by words alone, or the model
-    unavailable)."""
-    text = _meaning_query_text(snap, parsed, spec)
-    return semantic.query_vectors.get(text) if text else None
+    """The vector the matches are ranked by in meaning, or None (ranking by words alone: asked
+    for, no vectors in this generation yet, or the model unavailable)."""
+    if snap.meaning is None or snap.meaning.rows()[0] is None:
+        return None
+    return semantic.search_vector(parsed, spec.ranking)
 
 
 def _ranked(snap, q, bits: int, count: int, remaining: float, vector):
