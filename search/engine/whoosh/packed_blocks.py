@@ -39,6 +39,8 @@ def packed_ids(self):
     ids = self._ids
     if self._byteids:
         return tuple(ids)
+    if len(ids) == 1:  # most terms of a small index: no generator for one posting
+        return (ids[0],)
     if len(ids) < PACKED_MIN_POSTINGS:
         return tuple(delta_encode(ids))
     return np.diff(np.asarray(ids, dtype=np.int64), prepend=0).astype(_IDS).tobytes()
@@ -49,7 +51,7 @@ def packed_weights(self):
     weights as float32 bytes (or a tuple for a small block)."""
     weights = self._weights
     first = weights[0]
-    if all(w == first for w in weights):
+    if weights.count(first) == len(weights):  # one pass in C (array and list alike)
         return None if first == 1.0 else first
     if len(weights) < PACKED_MIN_POSTINGS:
         return tuple(weights)
