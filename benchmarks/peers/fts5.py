@@ -24,6 +24,7 @@ from benchmarks.queries import BenchQuery
 from benchmarks.results import EngineAnswer
 from search.engine.analysis import plain_terms
 from search.engine.contract import (
+    EmbeddingReport,
     EngineResult,
     ScoredItem,
     SearchSpec,
@@ -287,6 +288,17 @@ class Fts5Backend:
 
     def clear_caches(self) -> None:
         pass
+
+    # The peer is the plain bm25 baseline the relevance figures compare with: it ranks by words
+    # only, so it holds no item vectors (the contract's meaning tests skip with this reason).
+    def embed_missing(self, *, limit=None, progress=None, workers: int = 1) -> EmbeddingReport:
+        return EmbeddingReport(
+            remaining=self.document_count() or 0,
+            unavailable="the FTS5 peer is the plain bm25 baseline: it ranks by words only",
+        )
+
+    def vector_coverage(self) -> tuple[int, int]:
+        return 0, self.document_count() or 0
 
     # FTS5 stems at query time itself ('porter unicode61'): the parser sees plain words.
     analyze = staticmethod(plain_terms)
