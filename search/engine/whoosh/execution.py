@@ -253,7 +253,7 @@ def _tiered_page(snap, parsed, tiers, start: int, wanted: int, deadline: float, 
 def _query_vector(snap, parsed: ParsedQuery, spec: SearchSpec):
     """The vector the matches are ranked by in meaning, or None (ranking by words alone: asked
     for, no vectors in this generation yet, or the model unavailable)."""
-    if snap.meaning is None or snap.meaning.rows()[0] is None:
+    if spec.ranking != "hybrid" or snap.meaning is None or snap.meaning.rows()[0] is None:
         return None
     return semantic.search_vector(parsed, spec.ranking)
 
