@@ -55,7 +55,7 @@ from django.utils.http import RFC3986_SUBDELIMS
 from search.backends import get_backend
 from search.engine import contract
 from search.engine import facets as facet_registry
-from search.engine.contract import SearchSpec, SimilarSpec, StoredItem
+from search.engine.contract import PASTED_TEXT_CHARS, SearchSpec, SimilarSpec, StoredItem
 from search.engine.errors import IndexUnavailable
 from search.engine.query import ParsedQuery, parse_user_query
 from search.highlighting import make_snippet, make_snippets, sanitize
@@ -495,7 +495,7 @@ def similar_to_text(
 ) -> SimilarResult:
     """Precedents for pasted text (say a utilization review denial), ranked by its treatment
     words (the backend's precedent finder); optionally within one category or specialty."""
-    text = (text or "")[:50_000]
+    text = (text or "")[:PASTED_TEXT_CHARS]
     if not text.strip():
         return SimilarResult(
             notices=["Paste the text of a request or denial to find similar precedents."]

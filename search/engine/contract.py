@@ -22,6 +22,9 @@ SORTS = ("relevance", "newest", "oldest")
 RANKINGS = ("hybrid", "words")
 # When fewer items than this match every part of a query, items matching most parts follow.
 SOFT_MATCH_BELOW = 10
+# How much of a pasted text the precedent finder reads (SimilarSpec.text): a letter or denial
+# fits many times over; the rest of a longer paste is left out.
+PASTED_TEXT_CHARS = 50_000
 
 
 @dataclass(frozen=True)
@@ -169,7 +172,7 @@ class SimilarSpec:
     like a pasted text."""
 
     item_id: str | None = None
-    text: str = ""
+    text: str = ""  # at most PASTED_TEXT_CHARS of it is read
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     limit: int = 100
     time_limit: float | None = None

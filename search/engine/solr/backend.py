@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from search.engine import semantic
 from search.engine.contract import (
+    PASTED_TEXT_CHARS,
     EmbeddingReport,
     EngineResult,
     ItemDocument,
@@ -137,7 +138,8 @@ class SolrBackend:
             terms = [t for t, _ in stats.key_terms_from_text("text", text, SIMILAR_TERMS)]
             q = key_terms_query(terms, request_only=finder.common_terms(stats, terms))
         else:
-            q, terms, result.highlight = finder.finder_query(stats, (spec.text or "")[:50_000])
+            text = (spec.text or "")[:PASTED_TEXT_CHARS]
+            q, terms, result.highlight = finder.finder_query(stats, text)
         result.terms = terms
         if q is None:
             return result
@@ -171,7 +173,7 @@ class SolrBackend:
         """The vector to rank by meaning: the item's own, or the pasted text's (None: none)."""
         if spec.item_id is not None:
             return meaning.item_vector(self.client, self.alias, spec.item_id, time_limit + 10)
-        return semantic.query_vectors.get((spec.text or "")[:50_000])
+        return semantic.query_vectors.get((spec.text or "")[:PASTED_TEXT_CHARS])
 
     def _time_limit(self, asked: float | None) -> float:
         return self.time_limit if asked is None else float(asked)

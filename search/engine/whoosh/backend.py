@@ -17,6 +17,7 @@ from pathlib import Path
 
 from search.engine import errors, semantic
 from search.engine.contract import (
+    PASTED_TEXT_CHARS,
     EmbeddingReport,
     EngineResult,
     ItemDocument,
@@ -99,7 +100,7 @@ class WhooshBackend:
             )
             allowed &= ~own_letter
         else:
-            text = (spec.text or "")[:50_000]
+            text = (spec.text or "")[:PASTED_TEXT_CHARS]
         for name, values in spec.filters.items():
             for value in values:
                 allowed &= snap.facets.value_bits(name, value)
