@@ -140,11 +140,11 @@ def peer_documents(path: Path) -> dict:
     return {"items": count, "seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb()}
 
 
-def _open_engine(engine: str, peers_folder: Path):
+def _open_engine(engine: str, peers_folder: Path, ranking: str = "hybrid"):
     if engine == "ours":
         from benchmarks.ours import OurEngine
 
-        return OurEngine()
+        return OurEngine(ranking=ranking)
     if engine == "fts5":
         from benchmarks.peers.fts5 import Fts5Engine
 
@@ -224,18 +224,19 @@ def _solr_stand_in_vectors(backend, rng) -> dict:
     return {"items": backend.vector_coverage()[1], "stand_ins": put}
 
 
-def search(engine: str, peers_folder: Path, rounds: int) -> dict:
-    """Latency over the mixed set (benchmarks/latency.py); ours also with its result cache."""
-    vectors = stand_in_vectors() if engine == "ours" else None
+def search(engine: str, peers_folder: Path, rounds: int, ranking: str = "hybrid") -> dict:
+    """Latency over the mixed set (benchmarks/latency.py); ours also with its result cache.
+    `ranking` "words" leaves ranking by meaning out, and with it the stand-in vectors."""
+    vectors = stand_in_vectors() if engine == "ours" and ranking == "hybrid" else None
     query_list = query_set()
     result = latency.measure(
-        lambda: _open_engine(engine, peers_folder), query_list, rounds, _say, engine
+        lambda: _open_engine(engine, peers_folder, ranking), query_list, rounds, _say, engine
     )
     if engine == "ours":
         # The same queries again with our result cache on: what a user paging or re-sorting gets.
         from benchmarks.ours import OurEngine
 
-        cached = OurEngine(cache_results=True)
+        cached = OurEngine(cache_results=True, ranking=ranking)
         cached_samples = []
         for query in query_list:
             cached.search(query)

@@ -163,7 +163,9 @@ def render(results: dict) -> str:
                 f"p95 {_ms(cached['p95'])} ms"
             )
         vectors = search.get("ours", {}).get("vectors")
-        if vectors:
+        if results.get("ranking") == "words":
+            lines.append("every engine ranks by words alone (bench --ranking words)")
+        elif vectors:
             lines.append(
                 f"ours ranks by words and meaning fused: the query embedded by the model on every "
                 f"search (its cache emptied too); {vectors['items']:,} item vectors, random "

@@ -63,13 +63,14 @@ def machine_summary() -> dict:
 
 class Runner:
     def __init__(self, *, data_dir: Path, items: int, letters: int, seed: int, rounds: int,
-                 peer_rounds: int, log=print):
+                 peer_rounds: int, ranking: str = "hybrid", log=print):
         self.data_dir = Path(data_dir).resolve()
         self.items = items
         self.letters = letters
         self.seed = seed
         self.rounds = rounds
         self.peer_rounds = peer_rounds
+        self.ranking = ranking
         self.log = log
         self.project_dir = Path(settings.BASE_DIR)
         self.python = sys.executable
@@ -195,6 +196,7 @@ class Runner:
         build = manifest["build"]
         results: dict = {
             "machine": machine_summary(),
+            "ranking": self.ranking,
             "corpus": {"items": build["items"], "letters": build["letters"], "seed": self.seed,
                        "data_dir": str(self.data_dir)},
             "build": build,
@@ -204,7 +206,8 @@ class Runner:
         app = datadir.app_dir(self.data_dir)
         for peer in peers:
             results["peers_build"][peer] = self.peer_index(manifest, peer)
-        results["search"]["ours"] = self.phase("search", app, engine="ours", rounds=self.rounds)
+        results["search"]["ours"] = self.phase("search", app, engine="ours", rounds=self.rounds,
+                                               ranking=self.ranking)
         for peer in peers:
             if peer == "haystack":
                 results["search"][peer] = self.haystack_phase(
@@ -219,7 +222,7 @@ class Runner:
             env = solr.environment(build["items"], self.seed)
             results["peers_build"]["solr"] = self.phase("build-solr", app, env=env)
             results["search"]["solr"] = self.phase(
-                "search", app, env=env, engine="ours", rounds=self.rounds
+                "search", app, env=env, engine="ours", rounds=self.rounds, ranking=self.ranking
             )
         if add_letters:
             results["add"] = self.add_letters(manifest, add_letters)

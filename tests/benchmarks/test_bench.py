@@ -134,3 +134,21 @@ def test_goals_follow_the_corpus_size(bench_results):
     assert checks["search p95 < 500 ms (mixed set, facets + passages)"] == (p95 < 500)
     assert checks["the corpus (database and index) builds in < 1 h"] is True
     assert "as set for 1,000,000 items" in report.render(million)
+
+
+def test_a_run_ranked_by_words_alone_matches_the_same_items_without_vectors(bench_results):
+    hybrid, data_dir = bench_results
+    out = io.StringIO()
+    call_command(
+        "bench", items=200, seed=3, data_dir=data_dir, no_peers=True, rounds=1, add_letters=0,
+        ranking="words", json=True, stdout=out, stderr=io.StringIO(),
+    )
+    words = json.loads(out.getvalue())
+    assert hybrid["ranking"] == "hybrid" and words["ranking"] == "words"
+    assert hybrid["search"]["ours"]["vectors"]["items"] == hybrid["corpus"]["items"]
+    assert words["search"]["ours"]["vectors"] is None
+    # Ranking by meaning reorders matches; it never changes which items match.
+    for name, per in words["search"]["ours"]["per_query"].items():
+        assert per["total"] == hybrid["search"]["ours"]["per_query"][name]["total"], name
+    assert "every engine ranks by words alone" in report.render(words)
+    assert "ranks by words and meaning fused" in report.render(hybrid)

@@ -57,6 +57,11 @@ class Command(BaseCommand):
             help="solr: also index the corpus into the SolrCloud of IMR_SOLR_URL and search it "
                  "the same way, beside Whoosh (DEPLOYMENT.md, \"Solr\")",
         )
+        parser.add_argument(
+            "--ranking", default="hybrid", choices=("hybrid", "words"),
+            help="how the searches rank: hybrid (words and meaning fused, as the search page "
+                 "does; random stand-in item vectors) or words alone (default hybrid)",
+        )
         parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
         # Used by the parent to run one measured part in a child process.
         parser.add_argument("--phase", help=argparse.SUPPRESS)
@@ -88,7 +93,7 @@ class Command(BaseCommand):
         runner = runner_module.Runner(
             data_dir=data_dir, items=items if not letters else 0, letters=letters, seed=seed,
             rounds=options["rounds"], peer_rounds=options["peer_rounds"],
-            log=lambda message: self.stderr.write(message),
+            ranking=options["ranking"], log=lambda message: self.stderr.write(message),
         )
         results = runner.run(
             peers=runner_module.available_peers(requested),
@@ -126,7 +131,8 @@ class Command(BaseCommand):
         elif name == "build-peer":
             result = phases.build_peer(options["engine"], peers_folder)
         elif name == "search":
-            result = phases.search(options["engine"], peers_folder, options["rounds"])
+            result = phases.search(options["engine"], peers_folder, options["rounds"],
+                                   options["ranking"])
         elif name == "peer-documents":
             result = phases.peer_documents(options["documents_path"])
         elif name == "samples":
