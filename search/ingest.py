@@ -15,8 +15,9 @@ to its savepoint and stored again one letter at a time, each in a savepoint of i
 letter at fault is rolled back alone and reported while the others go in. A run killed part-way
 loses at most its last, uncommitted batch, which the next run stores again; the index follows
 the database through `Letter.index_pending`. Each stored batch is indexed while the next files are
-read, into one writer committed now and then and at the end (`search/streamed_sync.py`); the run
-ends with `sync_pending` for whatever that left flagged.
+read, into one writer committed when the storing ends (for a run's first 10,000 letters or 30
+seconds: `search/streamed_sync.py`); the run ends with `sync_pending` for whatever that left
+flagged.
 
 Stores are one at a time across processes (SQLite's IMMEDIATE transactions, a PostgreSQL advisory
 lock): a second ingest, or an upload, waits for the batch being stored instead of failing. When the

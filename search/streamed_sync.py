@@ -3,11 +3,17 @@
 `sync_pending` after the last letter indexes the whole run in one go, while the storing process
 has nothing else to do and, on a small run, the readers have already finished: on 2 cores half of
 a 100-PDF run was that update, one core idle. `StreamedSync` instead takes each batch as soon as
-`LetterBatch` has committed it, adds its items to one open writer, and commits that writer every
-STREAM_COMMIT_LETTERS letters or STREAM_COMMIT_SECONDS (so a long bulk run lets other writers, an
-upload or a rebuild, take their turn well within their wait of a minute), and at the end.
+`LetterBatch` has committed it and adds its items to one open writer, committed when the storing
+ends.
 
-The database stays the source of truth, as with `sync_pending`: flags are lowered after a
+It does so for a run's first STREAM_LETTERS letters or STREAM_SECONDS, whichever comes first;
+then it commits and hands the rest of the run over to the closing `sync_pending`, which writes
+a large remainder in parallel as before. Why not commit every so often through a long run: each
+Whoosh commit merges the small segments by rewriting them, so regular commits in a bulk run of
+millions of letters would rewrite the index again and again; and one writer held for hours would
+shut out every upload and rebuild, which wait for the index lock a minute at most.
+
+The database stays the source of truth, as with `sync_pending`: flags are lowered after the
 commit, only for the version indexed. Anything that stops the stream (the index locked by another
 writer, a full disk, a failure of any kind) cancels the uncommitted writes and leaves those
 letters flagged; the run then ends with `sync_pending` as before, which indexes them or reports
@@ -25,8 +31,8 @@ from search.indexing import clear_flags, indexed_version, read_pending
 
 logger = logging.getLogger(__name__)
 
-STREAM_COMMIT_LETTERS = 10_000
-STREAM_COMMIT_SECONDS = 30.0
+STREAM_LETTERS = 10_000
+STREAM_SECONDS = 30.0
 # How long opening the writer may wait for another one: briefly, as the readers wait meanwhile;
 # the run's closing `sync_pending` waits its usual time.
 OPEN_WAIT_SECONDS = 1.0
@@ -34,14 +40,15 @@ OPEN_WAIT_SECONDS = 1.0
 
 class StreamedSync:
     """Use as a context manager around the storing; call `stored(letter_pks)` after each batch is
-    committed to the database. A clean exit commits; an exception cancels what is uncommitted."""
+    committed to the database. A clean exit commits; an exception cancels what is uncommitted.
+    `written` counts the items committed; what it did not take stays flagged for sync_pending."""
 
-    def __init__(self, *, commit_letters: int | None = None,
-                 commit_seconds: float | None = None):
-        self.commit_letters = commit_letters or STREAM_COMMIT_LETTERS
-        self.commit_seconds = STREAM_COMMIT_SECONDS if commit_seconds is None else commit_seconds
+    def __init__(self, *, letters: int | None = None, seconds: float | None = None):
+        self.letters = letters or STREAM_LETTERS
+        self.seconds = STREAM_SECONDS if seconds is None else seconds
         self.written = 0  # items in commits so far
         self.stopped = ""  # why the stream stopped early ("" while it runs)
+        self.handed_over = False  # past its letters or seconds: the closing sync does the rest
         self.closing_seconds = 0.0  # the last commit, when the run's storing ended
         self._context = None  # the backend's writer context while one is open
         self._writer = None
@@ -64,7 +71,7 @@ class StreamedSync:
 
     def stored(self, letter_pks: list[int]) -> None:
         """Index the letters of a batch just committed (those still flagged)."""
-        if letter_pks and not self.stopped:
+        if letter_pks and not self.stopped and not self.handed_over:
             self._guarded(lambda: self._add(letter_pks))
 
     def _add(self, letter_pks: list[int]) -> None:
@@ -80,9 +87,10 @@ class StreamedSync:
         self._pending_items += writer.replace_letters(letter_ids, documents)
         self._letter_ids.update(letter_ids)
         self._versions.extend(indexed_version(row) for row in rows)
-        if (len(self._versions) >= self.commit_letters
-                or time.monotonic() - self._opened >= self.commit_seconds):
+        if (len(self._versions) >= self.letters
+                or time.monotonic() - self._opened >= self.seconds):
             self._commit()
+            self.handed_over = True
 
     def _open(self):
         if self._writer is None:

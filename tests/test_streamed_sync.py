@@ -7,7 +7,7 @@ import pytest
 
 from search import streamed_sync
 from search.backends import get_backend
-from search.indexing import check_index, sync_pending
+from search.indexing import check_index, read_pending, sync_pending
 from search.ingest import IngestReport, LetterBatch, ingest_paths, store_letter
 from search.models import Determination, Letter
 from search.searching import SearchRequest, run_search
@@ -21,20 +21,31 @@ def total(q: str = "") -> int:
     return run_search(SearchRequest(q=q)).total
 
 
-def test_each_batch_is_searchable_after_its_commit_and_its_flags_are_lowered():
-    with StreamedSync(commit_letters=2) as sync:
-        first = store_synthetic(2)
-        sync.stored([letter.pk for letter in first])
-        # Two letters reached the commit threshold: searchable while the run goes on.
-        assert sync.commits == 1
-        assert total() == Determination.objects.count()
-        assert not Letter.objects.filter(index_pending=True).exists()
-        later = store_synthetic(1, start=2)
-        sync.stored([later[0].pk])
-        assert Letter.objects.get(pk=later[0].pk).index_pending  # written, not committed
-    assert sync.commits == 2 and not sync.stopped
+def test_stored_batches_are_searchable_after_the_commit_with_their_flags_lowered():
+    letters = store_synthetic(3)
+    with StreamedSync() as sync:
+        sync.stored([letters[0].pk])
+        sync.stored([letter.pk for letter in letters[1:]])
+        assert total() == 0  # written, not yet committed
+        assert Letter.objects.filter(index_pending=True).count() == 3
+    assert sync.commits == 1 and not sync.stopped and not sync.handed_over
     assert sync.written == Determination.objects.count() == total()
+    assert not Letter.objects.filter(index_pending=True).exists()
     assert check_index().clean
+
+
+def test_past_its_letters_the_stream_commits_and_leaves_the_rest_to_the_closing_sync():
+    letters = store_synthetic(3)
+    with StreamedSync(letters=2) as sync:
+        sync.stored([letter.pk for letter in letters[:2]])
+        # Committed at once: searchable while the run goes on.
+        assert sync.handed_over and sync.commits == 1
+        assert total() == sync.written > 0
+        sync.stored([letters[2].pk])
+    assert sync.commits == 1
+    assert list(Letter.objects.filter(index_pending=True)) == [letters[2]]
+    assert sync_pending() == letters[2].determinations.count()
+    assert total() == Determination.objects.count()
 
 
 def test_a_letter_replaced_within_the_run_is_indexed_once_in_its_last_version():
@@ -67,26 +78,27 @@ def test_a_locked_index_stops_the_stream_and_the_closing_sync_indexes_the_letter
 
 def test_a_failure_while_writing_cancels_what_was_not_committed(monkeypatch):
     letters = store_synthetic(3)
-    with StreamedSync(commit_letters=1) as sync:
-        sync.stored([letters[0].pk])  # committed
-        backend = get_backend()
+    calls = []
 
-        def broken_writer(**kwargs):
+    def failing_second_read(pks):
+        calls.append(pks)
+        if len(calls) == 2:
             raise OSError(28, "No space left on device")
+        return read_pending(pks)
 
-        monkeypatch.setattr(backend, "writer", broken_writer)
-        monkeypatch.setattr("search.streamed_sync.get_backend", lambda: backend)
-        sync.stored([letters[1].pk])
+    monkeypatch.setattr(streamed_sync, "read_pending", failing_second_read)
+    with StreamedSync() as sync:
+        sync.stored([letters[0].pk])  # written, not committed
+        sync.stored([letters[1].pk])  # fails: the first letter's writes are cancelled too
         sync.stored([letters[2].pk])  # nothing more is tried once stopped
-    assert "No space left" in sync.stopped
-    assert list(Letter.objects.filter(index_pending=True).order_by("pk")) == letters[1:]
-    assert total() == letters[0].determinations.count()
+    assert len(calls) == 2
+    assert "No space left" in sync.stopped and sync.written == 0
+    assert Letter.objects.filter(index_pending=True).count() == 3
+    assert total() == 0
+    assert sync_pending() == Determination.objects.count() == total()
 
 
-def test_an_ingest_indexes_its_letters_while_storing_them(letters_dir, monkeypatch):
-    seeds = letters_dir / "seeds"
-    if not seeds.is_dir():
-        pytest.skip(f"no seed letters in {seeds}")
+def _recorded_streams(monkeypatch) -> list[StreamedSync]:
     streams: list[StreamedSync] = []
     plain_init = StreamedSync.__init__
 
@@ -95,14 +107,42 @@ def test_an_ingest_indexes_its_letters_while_storing_them(letters_dir, monkeypat
         streams.append(self)
 
     monkeypatch.setattr(StreamedSync, "__init__", recorded_init)
+    return streams
+
+
+def _seeds(letters_dir):
+    seeds = letters_dir / "seeds"
+    if not seeds.is_dir():
+        pytest.skip(f"no seed letters in {seeds}")
+    return seeds
+
+
+def test_an_ingest_indexes_its_letters_while_storing_them(letters_dir, monkeypatch):
+    seeds = _seeds(letters_dir)
+    streams = _recorded_streams(monkeypatch)
     monkeypatch.setattr("search.ingest.STORE_BATCH_LETTERS", 1)  # a batch per letter
-    monkeypatch.setattr(streamed_sync, "STREAM_COMMIT_LETTERS", 2)
     report = ingest_paths([seeds])
     assert report.ingested == len(list(seeds.glob("*.txt"))) >= 3
     (stream,) = streams
-    assert stream.commits >= 2 and not stream.stopped
+    assert stream.commits == 1 and not stream.stopped and not stream.handed_over
     # Every item went in while storing; the closing sync found nothing left.
     assert report.indexed == stream.written == Determination.objects.count() == total()
+    assert not Letter.objects.filter(index_pending=True).exists()
+
+
+def test_a_long_ingest_hands_its_remainder_to_the_closing_sync(letters_dir, monkeypatch):
+    seeds = _seeds(letters_dir)
+    streams = _recorded_streams(monkeypatch)
+    monkeypatch.setattr("search.ingest.STORE_BATCH_LETTERS", 1)
+    monkeypatch.setattr(streamed_sync, "STREAM_LETTERS", 2)
+    report = ingest_paths([seeds])
+    (stream,) = streams
+    assert stream.handed_over and stream.commits == 1
+    first_two = Determination.objects.filter(
+        letter__in=Letter.objects.order_by("pk")[:2]
+    ).count()
+    assert stream.written == first_two
+    assert report.indexed == Determination.objects.count() == total() > first_two
     assert not Letter.objects.filter(index_pending=True).exists()
 
 
