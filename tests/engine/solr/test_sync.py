@@ -5,8 +5,10 @@ pages and the API."""
 from __future__ import annotations
 
 import pytest
+import requests
 from django.core.management import call_command
 
+from search import indexing
 from search.backends import get_backend
 from search.indexing import check_index, embed_pending, rebuild_index, sync_pending
 from search.models import Determination, Letter
@@ -100,3 +102,33 @@ def test_the_embedding_step_fills_solr_and_check_index_counts_it(solr):
     assert check_index().items_with_vector == items
     call_command("rebuild_index", "--no-embed")  # a new collection, the vectors carried
     assert check_index().items_with_vector == items
+
+
+def _segments_per_core(backend) -> list[int]:
+    """How many segments each replica of the live collection holds, read from every node."""
+    collection = backend.generation()
+    counts = []
+    for url in backend.client.urls:
+        cores = requests.get(f"{url}/admin/cores", params={"action": "STATUS"}, timeout=30).json()
+        for core in cores["status"]:
+            if core.startswith(f"{collection}_"):
+                answer = requests.get(f"{url}/{core}/admin/segments", timeout=30).json()
+                counts.append(len(answer["segments"]))
+    return counts
+
+
+def test_a_rebuilt_collection_goes_live_merged_into_one_segment_a_core(solr):
+    store_synthetic(6)
+    letters = list(Letter.objects.order_by("pk").values(*indexing._LETTER_FIELDS))
+
+    def fill_in_three_commits(writer) -> None:
+        for start in (0, 2, 4):
+            rows = letters[start : start + 2]
+            writer.add(indexing.documents_for_letters(rows))
+            writer.commit()  # a segment each, as a bulk build's automatic commits leave
+
+    solr.rebuild(fill_in_three_commits)
+    counts = _segments_per_core(solr)
+    assert len(counts) == solr.shards * solr.replicas
+    assert counts == [1] * len(counts)
+    assert solr.document_count() == Determination.objects.count()
