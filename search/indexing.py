@@ -266,33 +266,26 @@ def sync_pending(*, wait_seconds: float | None = None) -> int:
         if pending_items >= PARALLEL_SYNC_ITEMS:
             procs = backend.parallel_procs
     written = 0
-    indexed: list[dict] = []  # what clear_flags needs of each letter indexed
+    indexed: list[dict] = []  # what _clear_flags needs of each letter indexed
     with backend.writer(procs=procs, wait_seconds=wait_seconds) as writer:
         for chunk in _chunks(pending_ids, SYNC_CHUNK_LETTERS):
-            rows, documents = read_pending(chunk)
+            with transaction.atomic():
+                rows = list(
+                    Letter.objects.filter(pk__in=chunk, index_pending=True).values(*_LETTER_FIELDS)
+                )
+                documents = list(documents_for_letters(rows))
             written += writer.replace_letters([row["public_id"] for row in rows], documents)
-            indexed.extend(indexed_version(row) for row in rows)
-    clear_flags(indexed)
+            indexed.extend(_version(row) for row in rows)
+    _clear_flags(indexed)
     _remove_orphans_if_counts_differ()
     return written
 
 
-def read_pending(letter_pks: list[int]) -> tuple[list[dict], list[ItemDocument]]:
-    """The letters among `letter_pks` still flagged (dicts of _LETTER_FIELDS) and their items'
-    documents, read in one transaction so that a letter and its items agree."""
-    with transaction.atomic():
-        rows = list(
-            Letter.objects.filter(pk__in=letter_pks, index_pending=True).values(*_LETTER_FIELDS)
-        )
-        return rows, list(documents_for_letters(rows))
-
-
-def indexed_version(row: dict) -> dict:
-    """What `clear_flags` needs of a letter row indexed."""
+def _version(row: dict) -> dict:
     return {"id": row["id"], "text_hash": row["text_hash"], "updated_at": row["updated_at"]}
 
 
-def clear_flags(rows: list[dict]) -> int:
+def _clear_flags(rows: list[dict]) -> int:
     """Lower the flag only where the letter is still the version that was indexed."""
     cleared = 0
     for batch in _chunks(rows, 200):
@@ -344,12 +337,12 @@ def rebuild_index(progress=None) -> int:
         for chunk in _chunks(pks, REBUILD_CHUNK_LETTERS):
             rows = list(Letter.objects.filter(pk__in=chunk).values(*_LETTER_FIELDS))
             counted += writer.add(documents_for_letters(rows))
-            snapshot_rows.extend(indexed_version(row) for row in rows)
+            snapshot_rows.extend(_version(row) for row in rows)
             if progress:
                 progress(counted)
 
     get_backend().rebuild(fill)
-    clear_flags(snapshot_rows)
+    _clear_flags(snapshot_rows)
     # Re-index what changed during the build, then anything still flagged.
     Letter.objects.filter(updated_at__gte=started).update(index_pending=True)
     sync_pending()

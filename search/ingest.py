@@ -14,10 +14,7 @@ together (`store_letters`). Should the database refuse anything there, the batch
 to its savepoint and stored again one letter at a time, each in a savepoint of its own, so the
 letter at fault is rolled back alone and reported while the others go in. A run killed part-way
 loses at most its last, uncommitted batch, which the next run stores again; the index follows
-the database through `Letter.index_pending`. Each stored batch is indexed while the next files are
-read, into one writer committed when the storing ends (for a run's first 10,000 letters or 30
-seconds: `search/streamed_sync.py`); the run ends with `sync_pending` for whatever that left
-flagged.
+the database through `Letter.index_pending`.
 
 Stores are one at a time across processes (SQLite's IMMEDIATE transactions, a PostgreSQL advisory
 lock): a second ingest, or an upload, waits for the batch being stored instead of failing. When the
@@ -64,7 +61,7 @@ REPLACED = "replaced"
 REJECTED = "rejected"
 
 STORE_BATCH_LETTERS = 100
-STORE_BATCH_SECONDS = 0.25
+STORE_BATCH_SECONDS = 2.0
 # The key of the PostgreSQL advisory lock that makes stores take turns ("IMR" in ASCII).
 STORE_LOCK_KEY = 0x494D52
 # Failures of the database or the disk itself, not of the letter being stored.
@@ -165,7 +162,7 @@ def ingest_paths(
     update_index: bool = True,
     readers: ReaderOptions | None = None,
 ) -> IngestReport:
-    """Ingest files, folders and zip archives; the index is updated as batches are stored."""
+    """Ingest files, folders and zip archives; the index is updated once, at the end."""
     report = IngestReport()
     max_bytes = settings.IMR_MAX_LETTER_BYTES
     candidates = candidate_files(paths)
@@ -184,9 +181,7 @@ def ingest_paths(
 
     done, current = 0, None
     try:
-        with _streamed_sync(update_index) as sync, \
-                LetterBatch(report, on_stored=sync.stored) as batch, \
-                (readers or ReaderOptions()).readers(files) as pool:
+        with LetterBatch(report) as batch, (readers or ReaderOptions()).readers(files) as pool:
             for index, entry, result in pool.read(entries()):
                 current = index
                 while progress and done < index:
@@ -207,7 +202,7 @@ def ingest_paths(
         done += 1
         progress(done, len(candidates))
     if update_index:
-        _sync_into(report, sync)
+        _sync_into(report)
     return report
 
 
@@ -228,42 +223,15 @@ def ingest_upload(
         entries, files = [LetterFile(name, data)], 1
     _prepare(files != 0, update_index)
     try:
-        with _streamed_sync(update_index) as sync, \
-                LetterBatch(report, on_stored=sync.stored) as batch, \
-                (readers or ReaderOptions()).readers(files) as pool:
+        with LetterBatch(report) as batch, (readers or ReaderOptions()).readers(files) as pool:
             for _, entry, result in pool.read((None, entry) for entry in entries):
                 _store_result(entry, result, batch)
         report.worker_peak_rss_mb = pool.worker_peak_rss_mb
     except StoreUnavailable:
         return report  # report.error says why; the batch is in report.not_stored
     if update_index:
-        _sync_into(report, sync)
+        _sync_into(report)
     return report
-
-
-class _NoSync:
-    """What a run that leaves the index alone (update_index=False) gives LetterBatch."""
-
-    written = 0
-    closing_seconds = 0.0
-
-    def __enter__(self) -> _NoSync:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        return None
-
-    def stored(self, letter_pks: list[int]) -> None:
-        return None
-
-
-def _streamed_sync(update_index: bool):
-    """The index updated while the run stores (search/streamed_sync.py), when it is updated."""
-    if not update_index:
-        return _NoSync()
-    from search.streamed_sync import StreamedSync
-
-    return StreamedSync()
 
 
 def _prepare(read: bool, update_index: bool) -> None:
@@ -292,23 +260,20 @@ def _store_result(
         batch.add(entry.path, result.parsed, result.text, source_name=Path(entry.path).name)
 
 
-def _sync_into(report: IngestReport, streamed) -> None:
-    """Index what was stored and not yet indexed while storing (`streamed`); if the index
-    cannot be written, the letters stay stored and pending (the next ingest indexes them) and
-    the report says so."""
+def _sync_into(report: IngestReport) -> None:
+    """Index what was stored; if the index cannot be written, the letters stay stored and
+    pending (the next ingest indexes them) and the report says so."""
     from search.engine.errors import IndexUnavailable
 
     started = time.perf_counter()
-    report.indexed = streamed.written
     try:
-        report.indexed += sync_index()
+        report.indexed = sync_index()
     except (IndexUnavailable, *UNAVAILABLE_ERRORS) as exc:
         report.stop(
             f"the search index was not updated ({_describe(exc)}); the letters stored are kept "
             "and the next ingest indexes them"
         )
-    # The update after the last letter: the streamed writer's last commit, then this.
-    report.index_seconds = streamed.closing_seconds + time.perf_counter() - started
+    report.index_seconds = time.perf_counter() - started
 
 
 def ingest_entry(entry: LetterFile | Rejected, batch: LetterBatch) -> None:
@@ -327,11 +292,9 @@ class LetterBatch:
     """
 
     def __init__(
-        self, report: IngestReport, *, size: int | None = None, seconds: float | None = None,
-        on_stored: Callable[[list[int]], None] | None = None,
+        self, report: IngestReport, *, size: int | None = None, seconds: float | None = None
     ):
         self.report = report
-        self.on_stored = on_stored  # given the ids of the letters each flush stored
         self.size = size or STORE_BATCH_LETTERS
         self.seconds = STORE_BATCH_SECONDS if seconds is None else seconds
         self.entries: list[tuple] = []
@@ -382,11 +345,6 @@ class LetterBatch:
             raise StoreUnavailable(self.report.error) from exc
         for path, status, letter, reason in results:
             self.report.add(path, status, letter, reason=reason)
-        if self.on_stored is not None:
-            changed = (INGESTED, REPLACED)
-            stored = [letter.pk for _, status, letter, _ in results if status in changed]
-            if stored:
-                self.on_stored(stored)
         return [(path, status, letter) for path, status, letter, _ in results]
 
 
