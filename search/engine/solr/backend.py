@@ -266,10 +266,10 @@ class SolrBackend:
     def _merge_segments(self, collection: str) -> None:
         """Merge each replica of a freshly built collection into one segment before it goes
         live. A bulk build leaves about 25 segments a core, and a search pays for each (its
-        terms looked up, its facet ordinals mapped): at 1,000,000 items, merged, the benchmark's
-        p95 went from 219 to 180 ms (BENCHMARKS.md, "Solr"). Solr advises against forcing
-        merges on an index that keeps changing; this one has had no search and takes the
-        outbox's small updates afterwards, which Solr's merge policy handles as usual."""
+        terms looked up, its facet ordinals mapped): at 1,000,000 items the benchmark's p95
+        was about 20% lower merged (BENCHMARKS.md, "Solr"). Solr advises against forcing
+        merges on an index that keeps changing; this one has served nothing yet, and the
+        outbox's small updates afterwards are merged by Solr's own policy as usual."""
         self.client.get(
             f"{collection}/update", optimize="true", maxSegments=REBUILD_SEGMENTS,
             waitSearcher="true", timeout=MERGE_SECONDS,
